@@ -1,0 +1,14 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** 32 random bytes, base64url: 256 bits, for session ids, states, PKCE verifiers and nonces. */
+export function randomHandle(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Handles this gateway issues: 43 base64url characters. */
+export const HANDLE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}

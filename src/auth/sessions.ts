@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
+import type { Profile, ProviderCallContext } from '../providers/types.js';
+import { SealedStore } from '../store/store.js';
+import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
+import { randomHandle } from './random.js';
+import type { ConnectionRecord, SessionRecord } from './records.js';
+import { requestTokens } from './token-endpoint.js';
+
+export interface SessionView {
+  sessionId: string;
+  expiresAt: number;
+  connections: ConnectionRecord[];
+}
+
+const sessionKey = (sessionId: string) => SealedStore.keyFor('session', sessionId);
+// The session hash is the cluster hash tag, so a session's keys live on one Redis node.
+const connectionKey = (sessionId: string, provider: string) => SealedStore.keyFor('conn', sessionId, provider);
+
+/**
+ * Sessions and their connections: reading, refreshing, calling the provider's API, forgetting.
+ * A session is a record with an expiry; each provider's connection is a record of its own, so that
+ * refreshing one provider's tokens never races with linking another.
+ */
+export class Sessions {
+  /** In-flight refreshes by connection key: concurrent readers of an expired token share one. */
+  private readonly refreshing = new Map<string, Promise<ConnectionRecord>>();
+
+  constructor(
+    private readonly store: SealedStore,
+    private readonly registry: ProviderRegistry,
+    private readonly upstream: Upstream,
+    private readonly logger: Logger,
+    private readonly options: { sessionTtlSeconds: number; refreshMarginSeconds: number },
+  ) {}
+
+  async create(): Promise<{ sessionId: string; record: SessionRecord }> {
+    const sessionId = randomHandle();
+    const now = Date.now();
+    const record: SessionRecord = { createdAt: now, expiresAt: now + this.options.sessionTtlSeconds * 1000 };
+    await this.store.put(sessionKey(sessionId), record, record.expiresAt - now);
+    return { sessionId, record };
+  }
+
+  async require(sessionId: string): Promise<SessionRecord> {
+    const record = await this.store.get<SessionRecord>(sessionKey(sessionId));
+    if (!record || record.expiresAt <= Date.now()) {
+      throw new AppError(ErrorCode.SESSION_NOT_FOUND, 'The session does not exist or has expired.');
+    }
+    return record;
+  }
+
+  async saveConnection(sessionId: string, session: SessionRecord, connection: ConnectionRecord): Promise<void> {
+    await this.store.put(connectionKey(sessionId, connection.provider), connection, session.expiresAt - Date.now());
+  }
+
+  async view(sessionId: string): Promise<SessionView> {
+    const session = await this.require(sessionId);
+    const ids = this.registry.list().map((p) => p.id);
+    const records = await this.store.getMany<ConnectionRecord>(ids.map((id) => connectionKey(sessionId, id)));
+    return { sessionId, expiresAt: session.expiresAt, connections: records.filter((r): r is ConnectionRecord => r !== undefined) };
+  }
+
+  async profile(sessionId: string, providerId: string): Promise<Profile> {
+    const provider = this.knownProvider(providerId);
+    const session = await this.require(sessionId);
+    let connection = await this.connection(sessionId, providerId);
+    if (this.expiresSoon(connection)) connection = await this.refresh(sessionId, session, provider, connection);
+    try {
+      return await provider.definition.fetchProfile(await this.callContext(provider, connection));
+    } catch (error) {
+      // A 401 on a token we believed valid: refresh once if we can, else the grant is gone.
+      if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
+      if (!connection.refreshToken) {
+        await this.store.delete(connectionKey(sessionId, providerId));
+        throw error;
+      }
+      connection = await this.refresh(sessionId, session, provider, connection);
+      return provider.definition.fetchProfile(await this.callContext(provider, connection));
+    }
+  }
+
+  /** Revokes upstream where the provider supports it (best effort, logged), then forgets the connection. */
+  async disconnect(sessionId: string, providerId: string): Promise<void> {
+    const provider = this.knownProvider(providerId);
+    await this.require(sessionId);
+    const connection = await this.connection(sessionId, providerId);
+    await this.revoke(provider, connection);
+    await this.store.delete(connectionKey(sessionId, providerId));
+  }
+
+  async end(sessionId: string): Promise<void> {
+    const view = await this.view(sessionId);
+    for (const connection of view.connections) {
+      const provider = this.registry.known(connection.provider);
+      if (provider) await this.revoke(provider, connection);
+      await this.store.delete(connectionKey(sessionId, connection.provider));
+    }
+    await this.store.delete(sessionKey(sessionId));
+  }
+
+  private knownProvider(providerId: string): RuntimeProvider {
+    const provider = this.registry.known(providerId);
+    if (!provider) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, `There is no provider "${providerId}".`, { provider: providerId });
+    return provider;
+  }
+
+  private async connection(sessionId: string, providerId: string): Promise<ConnectionRecord> {
+    const connection = await this.store.get<ConnectionRecord>(connectionKey(sessionId, providerId));
+    if (!connection) {
+      throw new AppError(ErrorCode.SESSION_NOT_FOUND, `The session has no ${providerId} connection.`, { provider: providerId });
+    }
+    return connection;
+  }
+
+  private expiresSoon(connection: ConnectionRecord): boolean {
+    return connection.accessTokenExpiresAt !== undefined && connection.accessTokenExpiresAt - this.options.refreshMarginSeconds * 1000 <= Date.now();
+  }
+
+  /** Single-flight within the process: one refresh call upstream however many readers wait on it. */
+  private refresh(sessionId: string, session: SessionRecord, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
+    const key = connectionKey(sessionId, provider.id);
+    let pending = this.refreshing.get(key);
+    if (!pending) {
+      pending = this.refreshNow(sessionId, session, provider, connection).finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async refreshNow(sessionId: string, session: SessionRecord, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
+    const key = connectionKey(sessionId, provider.id);
+    if (!connection.refreshToken || !provider.configured) {
+      await this.store.delete(key);
+      throw new AppError(ErrorCode.REAUTH_REQUIRED, `The ${provider.definition.name} access token expired; connect again.`, { provider: provider.id });
+    }
+    const endpoints = await provider.endpoints();
+    let tokens;
+    try {
+      tokens = await requestTokens(this.upstream, provider, endpoints.tokenUrl, endpoints.clientAuth, {
+        grant_type: 'refresh_token',
+        refresh_token: connection.refreshToken,
+      });
+    } catch (error) {
+      if (error instanceof AppError && error.code === ErrorCode.REAUTH_REQUIRED) {
+        // The grant is dead (revoked, or a refresh token past its lifetime): forget it.
+        await this.store.delete(key);
+        this.logger.info({ provider: provider.id }, 'refresh refused; connection forgotten');
+      }
+      throw error;
+    }
+    const refreshed: ConnectionRecord = {
+      ...connection,
+      accessToken: tokens.accessToken,
+      // A refresh response may omit refresh_token: the old one stays valid (RFC 6749 §6).
+      refreshToken: tokens.refreshToken ?? connection.refreshToken,
+      accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
+      scopes: tokens.scopes ?? connection.scopes,
+    };
+    await this.saveConnection(sessionId, session, refreshed);
+    this.logger.debug({ provider: provider.id }, 'access token refreshed');
+    return refreshed;
+  }
+
+  private async revoke(provider: RuntimeProvider, connection: ConnectionRecord): Promise<void> {
+    if (!provider.supportsRevocation || !provider.configured) return;
+    try {
+      const ctx = await this.callContext(provider, connection);
+      if (provider.definition.revoke) {
+        await provider.definition.revoke(ctx);
+      } else if (ctx.endpoints.revocationUrl) {
+        await this.revokeRfc7009(provider, ctx.endpoints.revocationUrl, ctx.endpoints.clientAuth, connection);
+      }
+    } catch (error) {
+      // The local record goes regardless: a user who disconnects must be disconnected here.
+      this.logger.warn({ provider: provider.id, err: error instanceof AppError ? error.message : String(error) }, 'upstream revocation failed');
+    }
+  }
+
+  /** RFC 7009 §2.1: revoking the refresh token revokes the grant. */
+  private async revokeRfc7009(provider: RuntimeProvider, url: string, clientAuth: string, connection: ConnectionRecord): Promise<void> {
+    const token = connection.refreshToken ?? connection.accessToken;
+    const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (clientAuth === 'client_secret_basic') {
+      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`).toString('base64')}`;
+    } else {
+      form.set('client_id', provider.clientId);
+      form.set('client_secret', provider.clientSecret);
+    }
+    const response = await this.upstream.send({ provider: provider.id, method: 'POST', url, headers, body: form.toString(), idempotent: true });
+    if (response.status !== 200) throw apiError(response, provider.id);
+  }
+
+  private async callContext(provider: RuntimeProvider, connection: ConnectionRecord): Promise<ProviderCallContext> {
+    const endpoints = await provider.endpoints();
+    const apiHeaders = provider.definition.apiHeaders ?? {};
+    return {
+      providerId: provider.id,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      endpoints,
+      accessToken: connection.accessToken,
+      refreshToken: connection.refreshToken,
+      idTokenClaims: connection.idTokenClaims,
+      api: (pathOrUrl, init = {}) =>
+        this.upstream.send({
+          provider: provider.id,
+          method: init.method ?? 'GET',
+          url: /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${endpoints.apiUrl ?? ''}${pathOrUrl}`,
+          headers: { accept: 'application/json', ...apiHeaders, authorization: `Bearer ${connection.accessToken}`, ...init.headers },
+          body: init.body,
+          idempotent: true,
+        }),
+      json: <T>(response: { status: number; text: string; headers: Record<string, string | string[] | undefined> }) => {
+        if (response.status < 200 || response.status >= 300) throw apiError(response, provider.id);
+        return parseJson<T>(response, provider.id) as T;
+      },
+    };
+  }
+}

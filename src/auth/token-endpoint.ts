@@ -1,0 +1,89 @@
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import type { RuntimeProvider } from '../providers/registry.js';
+import { header, type Upstream } from '../upstream/upstream.js';
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** Seconds. */
+  expiresIn?: number;
+  /** Granted scopes, when the provider says (RFC 6749 §5.1: absent means as requested). */
+  scopes?: string[];
+  idToken?: string;
+}
+
+export type TokenGrant =
+  | { grant_type: 'authorization_code'; code: string; redirect_uri: string; code_verifier: string }
+  | { grant_type: 'refresh_token'; refresh_token: string };
+
+/** Error codes meaning the grant itself is dead (RFC 6749 §5.2, and GitHub's names for them). */
+const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verification_code', 'expired_token', 'unauthorized_client']);
+
+/**
+ * One token-endpoint request (RFC 6749 §4.1.3, §6). Never retried: codes and rotated refresh tokens
+ * are single use. The answer's `error` is read whatever the status, since GitHub reports errors in
+ * HTTP 200; GitHub also answers form-encoded unless asked for JSON, which both parsers accept.
+ */
+export async function requestTokens(upstream: Upstream, provider: RuntimeProvider, tokenUrl: string, clientAuth: string, grant: TokenGrant): Promise<TokenSet> {
+  const form = new URLSearchParams(grant);
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  if (clientAuth === 'client_secret_basic') {
+    // RFC 6749 §2.3.1: id and secret are form-encoded before base64.
+    const id = encodeURIComponent(provider.clientId);
+    const secret = encodeURIComponent(provider.clientSecret);
+    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+  } else {
+    form.set('client_id', provider.clientId);
+    form.set('client_secret', provider.clientSecret);
+  }
+  const response = await upstream.send({ provider: provider.id, method: 'POST', url: tokenUrl, headers, body: form.toString(), idempotent: false });
+
+  const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
+  const refreshing = grant.grant_type === 'refresh_token';
+  const error = typeof body.error === 'string' ? body.error : undefined;
+  if (error || response.status < 200 || response.status >= 300) {
+    if (refreshing && error && DEAD_GRANT.has(error)) {
+      throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, { provider: provider.id });
+    }
+    if (!refreshing && (error || response.status === 400 || response.status === 401)) {
+      throw new AppError(ErrorCode.TOKEN_EXCHANGE_FAILED, `${provider.definition.name} rejected the authorization code${error ? ` (${safeWord(error)})` : ''}.`, {
+        provider: provider.id,
+      });
+    }
+    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint answered HTTP ${response.status}.`, { provider: provider.id });
+  }
+
+  const accessToken = body.access_token;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint sent no access token.`, { provider: provider.id });
+  }
+  const expiresIn = Number(body.expires_in);
+  const scope = typeof body.scope === 'string' ? body.scope : undefined;
+  return {
+    accessToken,
+    refreshToken: typeof body.refresh_token === 'string' && body.refresh_token ? body.refresh_token : undefined,
+    expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : undefined,
+    // GitHub separates granted scopes with commas, the RFC with spaces.
+    scopes: scope === undefined ? undefined : scope.split(/[\s,]+/).filter(Boolean),
+    idToken: typeof body.id_token === 'string' ? body.id_token : undefined,
+  };
+}
+
+function parseTokenBody(text: string, contentType = ''): Record<string, unknown> | undefined {
+  if (contentType.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An error code from a remote server, reduced to a safe word before it enters a message. */
+function safeWord(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 64);
+}

@@ -1,0 +1,39 @@
+/** The gateway's configuration, parsed once at boot from the environment and frozen. */
+export interface ProviderSettings {
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri: string;
+  scopes?: string[];
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  apiUrl?: string;
+  revocationUrl?: string;
+  issuer?: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  production: boolean;
+  introspection: boolean;
+  logLevel: string;
+  redisUrl?: string;
+  redisClusterNodes?: string[];
+  /** Key prefix in the store. */
+  storeNamespace: string;
+  /** Decoded TOKEN_ENCRYPTION_KEY ring; empty means a random per-process key. */
+  encryptionKeys: Buffer[];
+  stateTtlSeconds: number;
+  sessionTtlSeconds: number;
+  upstreamTimeoutMs: number;
+  /** Refresh an access token this many seconds before it expires. */
+  refreshMarginSeconds: number;
+  startAuthRateLimit: number;
+  maxBodyBytes: number;
+  frontendCallbackUrl?: string;
+  frontendSuccessUrl?: string;
+  corsOrigins: string[];
+  /** Settings of every known provider, by id. */
+  providers: Record<string, ProviderSettings>;
+}

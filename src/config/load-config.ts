@@ -1,0 +1,169 @@
+import type { Config, ProviderSettings } from './config.js';
+
+/** Startup configuration problems, one readable line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the environment once, listing every problem rather than stopping at the first.
+ * `providerIds` are the ids of every known provider; their settings are found by the naming rule
+ * `<ID>_CLIENT_ID`, `<ID>_CLIENT_SECRET`, ... with the id upper-cased and `-` turned into `_`.
+ */
+export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<Config> {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const production = env.NODE_ENV === 'production';
+  const publicUrl = read.url('PUBLIC_URL', 'http://127.0.0.1:4000')!.replace(/\/+$/, '');
+  const redisUrl = read.url('REDIS_URL', undefined, ['redis:', 'rediss:']);
+  const redisClusterNodes = read.list('REDIS_CLUSTER_NODES');
+  for (const node of redisClusterNodes) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(node)) problems.push(`REDIS_CLUSTER_NODES: "${node}" is not host:port`);
+  }
+  const encryptionKeys = read.keys('TOKEN_ENCRYPTION_KEY');
+  if ((redisUrl || redisClusterNodes.length > 0) && encryptionKeys.length === 0 && !problems.some((p) => p.startsWith('TOKEN_ENCRYPTION_KEY'))) {
+    problems.push('TOKEN_ENCRYPTION_KEY is required with REDIS_URL or REDIS_CLUSTER_NODES (32 bytes, base64; e.g. `openssl rand -base64 32`)');
+  }
+
+  const providers: Record<string, ProviderSettings> = {};
+  for (const id of providerIds) {
+    const prefix = id.toUpperCase().replace(/-/g, '_');
+    const legacyRedirect = id === 'spotify' ? env.REDIRECT_URI : undefined; // the old connector's variable
+    const scopes = read.list(`${prefix}_SCOPES`, /[\s,]+/);
+    providers[id] = {
+      clientId: read.string(`${prefix}_CLIENT_ID`),
+      clientSecret: read.string(`${prefix}_CLIENT_SECRET`),
+      redirectUri: read.url(`${prefix}_REDIRECT_URI`, legacyRedirect ?? `${publicUrl}/callback/${id}`)!,
+      scopes: scopes.length > 0 ? scopes : undefined,
+      authorizationUrl: read.url(`${prefix}_AUTHORIZATION_URL`),
+      tokenUrl: read.url(`${prefix}_TOKEN_URL`),
+      apiUrl: read.url(`${prefix}_API_URL`)?.replace(/\/+$/, ''),
+      revocationUrl: read.url(`${prefix}_REVOCATION_URL`),
+      issuer: read.url(`${prefix}_ISSUER`),
+    };
+    if (Boolean(providers[id].clientId) !== Boolean(providers[id].clientSecret)) {
+      problems.push(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET must be set together`);
+    }
+  }
+
+  const config: Config = {
+    port: read.int('PORT', 4000, 0, 65535),
+    host: read.string('HOST') ?? '0.0.0.0',
+    publicUrl,
+    production,
+    introspection: read.bool('GRAPHQL_INTROSPECTION', !production),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    redisUrl,
+    redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
+    storeNamespace: read.string('STORE_NAMESPACE') ?? 'oauth-gateway',
+    encryptionKeys,
+    stateTtlSeconds: read.int('STATE_TTL_SECONDS', 600, 10, 86400),
+    sessionTtlSeconds: read.int('SESSION_TTL_SECONDS', 2592000, 60, 31536000),
+    upstreamTimeoutMs: read.int('UPSTREAM_TIMEOUT_MS', 10000, 100, 120000),
+    refreshMarginSeconds: read.int('REFRESH_MARGIN_SECONDS', 60, 0, 3600),
+    startAuthRateLimit: read.int('START_AUTH_RATE_LIMIT', 120, 0, 1000000),
+    maxBodyBytes: read.int('MAX_BODY_BYTES', 1048576, 1024, 104857600),
+    frontendCallbackUrl: read.url('FRONTEND_CALLBACK_URL'),
+    frontendSuccessUrl: read.url('FRONTEND_SUCCESS_URL'),
+    corsOrigins: read.list('CORS_ORIGINS'),
+    providers,
+  };
+  for (const origin of config.corsOrigins) {
+    if (origin !== '*' && !isHttpUrl(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an http(s) origin`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name}: "${raw}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    this.problems.push(`${name}: "${raw}" must be true or false`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name}: "${raw}" must be one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+
+  url(name: string, fallback?: string, protocols = ['http:', 'https:']): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    try {
+      const url = new URL(raw);
+      if (protocols.includes(url.protocol)) return raw;
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name}: "${raw}" is not a valid ${protocols.map((p) => p.slice(0, -1)).join('/')} URL`);
+    return fallback;
+  }
+
+  list(name: string, separator: RegExp = /\s*,\s*/): string[] {
+    return (this.string(name) ?? '').split(separator).filter(Boolean);
+  }
+
+  keys(name: string): Buffer[] {
+    const keys: Buffer[] = [];
+    for (const [i, encoded] of this.list(name).entries()) {
+      const key = Buffer.from(encoded, 'base64');
+      if (key.length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) {
+        this.problems.push(`${name}: key #${i + 1} must be 32 bytes encoded in base64 (got ${key.length} bytes)`);
+      } else {
+        keys.push(key);
+      }
+    }
+    return keys;
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

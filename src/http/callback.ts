@@ -1,0 +1,69 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { AuthFlow } from '../auth/flow.js';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import { toAppError } from '../errors/translate.js';
+import { redirect, sendError, sendJson } from './respond.js';
+
+export interface CallbackOptions {
+  frontendCallbackUrl?: string;
+  frontendSuccessUrl?: string;
+}
+
+function withParams(base: string, params: Record<string, string | undefined>): string {
+  const url = new URL(base);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+/**
+ * `GET /callback/:provider`, where the provider's redirect lands (RFC 6749 §4.1.2). Three modes:
+ * forward code and state to the frontend (which calls `completeAuth`), complete here and redirect
+ * with `session_id`, or complete here and answer JSON. Redirect targets come only from configuration.
+ * Returns the error code the request ended with, for the request log.
+ */
+export async function handleCallback(res: ServerResponse, provider: string, query: URLSearchParams, flow: AuthFlow, options: CallbackOptions, logger: Logger): Promise<string | undefined> {
+  const code = query.get('code') ?? undefined;
+  const state = query.get('state') ?? undefined;
+  const error = query.get('error') ?? undefined;
+  const iss = query.get('iss') ?? undefined;
+
+  try {
+    if (!/^[a-z0-9-]{1,64}$/.test(provider)) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, 'There is no such provider.');
+    if (error === undefined && (!code || !state)) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'The callback needs `code` and `state`, or `error`.', { fields: [!code ? 'code' : 'state'] });
+    }
+    if (code && code.length > 2048) throw new AppError(ErrorCode.BAD_USER_INPUT, 'The code is too long.', { fields: ['code'] });
+    await flow.checkIssuer(provider, iss);
+    if (error !== undefined) await flow.fail(provider, { error, state });
+
+    if (options.frontendCallbackUrl) {
+      redirect(res, withParams(options.frontendCallbackUrl, { provider, code, state }));
+      return undefined;
+    }
+    const done = await flow.complete(provider, code!, state!);
+    if (options.frontendSuccessUrl) {
+      redirect(res, withParams(options.frontendSuccessUrl, { provider, session_id: done.sessionId }));
+    } else {
+      sendJson(res, 200, {
+        sessionId: done.sessionId,
+        provider: done.provider,
+        scopes: done.scopes,
+        accessTokenExpiresAt: done.accessTokenExpiresAt === undefined ? null : new Date(done.accessTokenExpiresAt).toISOString(),
+        sessionExpiresAt: new Date(done.sessionExpiresAt).toISOString(),
+      });
+    }
+    return undefined;
+  } catch (caught) {
+    const appError = toAppError(caught, logger);
+    const target = options.frontendCallbackUrl ?? options.frontendSuccessUrl;
+    if (target) {
+      // The state goes back with the error so the frontend can match it to the flow it started.
+      redirect(res, withParams(target, { provider, error: appError.code, state }));
+    } else {
+      sendError(res, appError);
+    }
+    return appError.code;
+  }
+}

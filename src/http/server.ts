@@ -1,0 +1,188 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import { formatGraphQLError } from '../errors/translate.js';
+import type { GraphQLContext, Services } from '../graphql/context.js';
+import type { SealedStore } from '../store/store.js';
+import { handleCallback } from './callback.js';
+import { BodyTooLarge, readBody, sendError, sendJson, tooLarge } from './respond.js';
+
+/** What a request leaves for its log line. */
+interface RequestNote {
+  operation?: string;
+  errorCode?: string;
+}
+
+type Context = GraphQLContext & { note: RequestNote };
+
+/**
+ * Apollo answers 200 for errors raised inside execution; the SPEC wants the status of the error's
+ * code, so a failed operation (no data) takes the status of its first error.
+ */
+const statusFromErrors: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue, operationName }) {
+        contextValue.note.operation = operationName ?? undefined;
+        if (response.body.kind !== 'single') return;
+        const { errors, data } = response.body.singleResult;
+        const first = errors?.[0]?.extensions as { code?: string; http?: { status?: number } } | undefined;
+        if (!first) return;
+        contextValue.note.errorCode = first.code;
+        if (data == null && first.http?.status) response.http.status = first.http.status;
+      },
+    };
+  },
+};
+
+export interface HttpServerOptions {
+  config: Readonly<Config>;
+  schema: GraphQLSchema;
+  services: Services;
+  store: SealedStore;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** One node:http server: `/graphql` (Apollo), `/callback/:provider`, `/healthz`, `/readyz`, JSON 404s. */
+export async function startHttpServer({ config, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
+  const server = createServer();
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), statusFromErrors],
+    logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+  });
+  await apollo.start();
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, note: RequestNote): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const text = await readBody(req, config.maxBodyBytes);
+      if ((headers.get('content-type') ?? '').includes('application/json')) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new AppError(ErrorCode.BAD_USER_INPUT, 'The request body is not valid JSON.');
+        }
+      } else {
+        body = text;
+      }
+    }
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => ({ services, client, note }),
+    });
+    for (const [name, value] of result.headers) res.setHeader(name, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  function cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (!origin || config.corsOrigins.length === 0) return false;
+    const allowed = config.corsOrigins.includes('*') || config.corsOrigins.includes(origin);
+    if (!allowed) return false;
+    res.setHeader('access-control-allow-origin', config.corsOrigins.includes('*') ? '*' : origin);
+    res.setHeader('vary', 'origin');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-allow-headers', 'content-type, apollo-require-preflight, x-apollo-operation-name');
+      res.setHeader('access-control-max-age', '600');
+      return true;
+    }
+    return false;
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const note: RequestNote = {};
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const route = async () => {
+      if (cors(req, res)) {
+        res.writeHead(204).end();
+        return;
+      }
+      if (url.pathname === '/graphql') return graphql(req, res, url, note);
+      const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
+      if (callback && req.method === 'GET') {
+        note.operation = 'callback';
+        note.errorCode = await handleCallback(res, decodeURIComponent(callback[1]!), url.searchParams, services.flow, config, logger);
+        return;
+      }
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        try {
+          await store.ping();
+          return sendJson(res, 200, { status: 'ready' });
+        } catch {
+          return sendJson(res, 503, { status: 'store unavailable' });
+        }
+      }
+      sendJson(res, 404, { error: 'NOT_FOUND', message: `No route for ${req.method} ${url.pathname}.` });
+    };
+    route()
+      .catch((error: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        if (error instanceof BodyTooLarge) {
+          note.errorCode = ErrorCode.BAD_USER_INPUT;
+          return sendError(res, tooLarge(config.maxBodyBytes), 413);
+        }
+        const appError = error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
+        if (!(error instanceof AppError)) logger.error({ err: error }, 'request failed');
+        note.errorCode = appError.code;
+        sendError(res, appError);
+      })
+      .finally(() => {
+        logger.info(
+          {
+            method: req.method,
+            path: url.pathname,
+            operation: note.operation,
+            status: res.statusCode,
+            errorCode: note.errorCode,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+          },
+          'request',
+        );
+      });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`,
+    async close() {
+      await apollo.stop();
+    },
+  };
+}

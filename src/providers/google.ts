@@ -1,0 +1,21 @@
+import { oidcProfile } from './oidc.js';
+import type { ProviderDefinition } from './types.js';
+
+/**
+ * Google, through OpenID Connect discovery. A refresh token is only issued with
+ * `access_type=offline`, and only on the consent screen, hence `prompt=consent`.
+ * https://developers.google.com/identity/protocols/oauth2/web-server#offline
+ */
+export const google: ProviderDefinition = {
+  id: 'google',
+  name: 'Google',
+  protocol: 'OIDC',
+  defaultScopes: ['openid', 'email', 'profile'],
+  clientAuth: 'client_secret_post',
+  issuer: 'https://accounts.google.com',
+  // Also in Google's discovery document; the default lets `providers` report revocation before discovery.
+  revocationUrl: 'https://oauth2.googleapis.com/revoke',
+  authorizationParams: { access_type: 'offline', prompt: 'consent' },
+  supportsRefresh: true,
+  fetchProfile: oidcProfile,
+};

@@ -1,0 +1,157 @@
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import type { Config, ProviderSettings } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import { parseJson, type Upstream } from '../upstream/upstream.js';
+import type { ProviderDefinition, ResolvedEndpoints } from './types.js';
+
+/** OpenID Provider metadata fields the gateway reads (OIDC Discovery 1.0 §3, RFC 9207 §3). */
+interface DiscoveryDocument {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  userinfo_endpoint?: string;
+  revocation_endpoint?: string;
+  token_endpoint_auth_methods_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
+}
+
+/** A provider definition joined with this deployment's settings. */
+export class RuntimeProvider {
+  private discovered?: Promise<ResolvedEndpoints>;
+  private keySet?: JWTVerifyGetKey;
+
+  constructor(
+    readonly definition: ProviderDefinition,
+    readonly settings: ProviderSettings,
+    private readonly upstream: Upstream,
+  ) {}
+
+  get id(): string {
+    return this.definition.id;
+  }
+  get configured(): boolean {
+    return Boolean(this.settings.clientId && this.settings.clientSecret);
+  }
+  get clientId(): string {
+    return this.settings.clientId ?? '';
+  }
+  get clientSecret(): string {
+    return this.settings.clientSecret ?? '';
+  }
+  get defaultScopes(): string[] {
+    return this.settings.scopes ?? this.definition.defaultScopes;
+  }
+  get supportsRevocation(): boolean {
+    return Boolean(this.definition.revoke || this.settings.revocationUrl || this.definition.revocationUrl);
+  }
+
+  /** Endpoints after overrides; OIDC providers discover theirs once (a failed discovery is retried next time). */
+  endpoints(): Promise<ResolvedEndpoints> {
+    if (this.definition.protocol === 'OAUTH2') return Promise.resolve(this.staticEndpoints());
+    this.discovered ??= this.discover().catch((error: unknown) => {
+      this.discovered = undefined;
+      throw error;
+    });
+    return this.discovered;
+  }
+
+  /**
+   * The provider's signing keys. An unknown `kid` refetches the set at once (no cooldown): ID tokens
+   * only arrive from the token endpoint, so a caller cannot make the gateway refetch at will.
+   */
+  async jwks(): Promise<JWTVerifyGetKey> {
+    const { jwksUri } = await this.endpoints();
+    if (!jwksUri) throw new AppError(ErrorCode.PROVIDER_ERROR, `${this.id} publishes no signing keys.`, { provider: this.id });
+    this.keySet ??= createRemoteJWKSet(new URL(jwksUri), {
+      cooldownDuration: 0,
+      cacheMaxAge: 10 * 60_000,
+      [customFetch]: this.upstream.fetch,
+    });
+    return this.keySet;
+  }
+
+  private staticEndpoints(): ResolvedEndpoints {
+    const { definition: d, settings: s } = this;
+    const authorizationUrl = s.authorizationUrl ?? d.authorizationUrl;
+    const tokenUrl = s.tokenUrl ?? d.tokenUrl;
+    if (!authorizationUrl || !tokenUrl) {
+      throw new AppError(ErrorCode.PROVIDER_NOT_CONFIGURED, `${this.id} has no authorization or token endpoint.`, { provider: this.id });
+    }
+    const issuer = s.issuer ?? d.issuer;
+    return {
+      authorizationUrl,
+      tokenUrl,
+      apiUrl: s.apiUrl ?? d.apiUrl,
+      revocationUrl: s.revocationUrl ?? d.revocationUrl,
+      issuer,
+      issOnCallback: issuer !== undefined,
+      clientAuth: d.clientAuth,
+    };
+  }
+
+  private async discover(): Promise<ResolvedEndpoints> {
+    const issuer = (this.settings.issuer ?? this.definition.issuer)!;
+    const response = await this.upstream.send({
+      provider: this.id,
+      method: 'GET',
+      url: `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
+      headers: { accept: 'application/json' },
+      idempotent: true,
+    });
+    const doc = parseJson<DiscoveryDocument>(response, this.id);
+    // OIDC Discovery §4.3: the document must name the issuer it was fetched for.
+    if (response.status !== 200 || doc.issuer !== issuer || !doc.authorization_endpoint || !doc.token_endpoint || !doc.jwks_uri) {
+      throw new AppError(ErrorCode.PROVIDER_ERROR, `${this.id} published unusable discovery metadata.`, { provider: this.id });
+    }
+    const supported = doc.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
+    const clientAuth = supported.includes(this.definition.clientAuth)
+      ? this.definition.clientAuth
+      : supported.includes('client_secret_basic')
+        ? 'client_secret_basic'
+        : 'client_secret_post';
+    const s = this.settings;
+    return {
+      authorizationUrl: s.authorizationUrl ?? doc.authorization_endpoint,
+      tokenUrl: s.tokenUrl ?? doc.token_endpoint,
+      apiUrl: s.apiUrl ?? this.definition.apiUrl,
+      revocationUrl: s.revocationUrl ?? doc.revocation_endpoint ?? this.definition.revocationUrl,
+      userinfoUrl: doc.userinfo_endpoint,
+      jwksUri: doc.jwks_uri,
+      issuer: doc.issuer,
+      issOnCallback: doc.authorization_response_iss_parameter_supported === true,
+      clientAuth,
+    };
+  }
+}
+
+/** Every provider this gateway knows, by id. */
+export class ProviderRegistry {
+  private readonly providers: Map<string, RuntimeProvider>;
+
+  constructor(definitions: readonly ProviderDefinition[], config: Pick<Config, 'providers'>, upstream: Upstream) {
+    this.providers = new Map(
+      definitions.map((d) => [d.id, new RuntimeProvider(d, config.providers[d.id] ?? { redirectUri: '' }, upstream)]),
+    );
+  }
+
+  list(): RuntimeProvider[] {
+    return [...this.providers.values()];
+  }
+
+  /** The provider with that id, ready for a flow: UNKNOWN_PROVIDER or PROVIDER_NOT_CONFIGURED otherwise. */
+  require(id: string): RuntimeProvider {
+    const provider = this.providers.get(id);
+    if (!provider) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, `There is no provider "${id}".`, { provider: id });
+    if (!provider.configured) {
+      throw new AppError(ErrorCode.PROVIDER_NOT_CONFIGURED, `${provider.definition.name} is not configured on this gateway.`, { provider: id });
+    }
+    return provider;
+  }
+
+  /** Like require, for records made earlier: a provider since unconfigured can still be read and disconnected. */
+  known(id: string): RuntimeProvider | undefined {
+    return this.providers.get(id);
+  }
+}

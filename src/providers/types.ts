@@ -1,0 +1,79 @@
+import type { JWTPayload } from 'jose';
+import type { UpstreamResponse } from '../upstream/upstream.js';
+
+export type ProviderProtocol = 'OAUTH2' | 'OIDC';
+
+/** RFC 6749 §2.3.1 client authentication at the token endpoint. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** Normalized profile, as served by `profile(provider, sessionId)`. */
+export interface Profile {
+  provider: string;
+  id: string;
+  displayName?: string | null;
+  username?: string | null;
+  email?: string | null;
+  emailVerified?: boolean | null;
+  avatarUrl?: string | null;
+  profileUrl?: string | null;
+  raw: Record<string, unknown>;
+}
+
+/** The endpoints of a provider once configuration overrides and OIDC discovery are applied. */
+export interface ResolvedEndpoints {
+  authorizationUrl: string;
+  tokenUrl: string;
+  apiUrl?: string;
+  revocationUrl?: string;
+  userinfoUrl?: string;
+  jwksUri?: string;
+  /** The issuer: ID tokens' `iss` and, when `issOnCallback`, the callback's `iss` (RFC 9207). */
+  issuer?: string;
+  /** The server sends `iss` on its authorization responses, so a different one is a mix-up attack. */
+  issOnCallback: boolean;
+  clientAuth: ClientAuthMethod;
+}
+
+/** What a provider's profile and revocation functions get to work with. */
+export interface ProviderCallContext {
+  providerId: string;
+  clientId: string;
+  clientSecret: string;
+  endpoints: ResolvedEndpoints;
+  accessToken: string;
+  refreshToken?: string;
+  /** The validated ID token's claims (OIDC providers). */
+  idTokenClaims?: JWTPayload;
+  /** Calls the provider's API with the access token and the provider's own API headers. */
+  api(pathOrUrl: string, init?: { method?: 'GET' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<UpstreamResponse>;
+  /** Parses a 2xx JSON answer, or throws the error code that the status means. */
+  json<T>(response: UpstreamResponse): T;
+}
+
+/**
+ * A provider, declared as data plus a profile mapper. The flow code reads these fields and never
+ * asks which provider it is talking to: a quirk belongs here, not in `auth/`.
+ */
+export interface ProviderDefinition {
+  /** Lowercase `[a-z0-9-]`; also the prefix of the provider's variables (`GITHUB_CLIENT_ID`). */
+  id: string;
+  name: string;
+  protocol: ProviderProtocol;
+  defaultScopes: string[];
+  clientAuth: ClientAuthMethod;
+  /** Default endpoints (OIDC providers discover theirs from `issuer`). */
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  apiUrl?: string;
+  revocationUrl?: string;
+  /** OIDC: the issuer to discover. OAuth2: the `iss` the server is known to send on its callback. */
+  issuer?: string;
+  /** Extra authorization request parameters (Google's `access_type=offline`). */
+  authorizationParams?: Record<string, string>;
+  /** Headers every API call needs (GitHub rejects requests without a User-Agent). */
+  apiHeaders?: Record<string, string>;
+  supportsRefresh: boolean;
+  /** Revocation other than RFC 7009 at `revocationUrl` (GitHub's grant deletion API). */
+  revoke?(ctx: ProviderCallContext): Promise<void>;
+  fetchProfile(ctx: ProviderCallContext): Promise<Profile>;
+}

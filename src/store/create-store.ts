@@ -1,0 +1,41 @@
+import { Keyv } from 'keyv';
+import KeyvRedis, { createCluster } from '@keyv/redis';
+import type { Logger } from 'pino';
+import { SealedStore } from './store.js';
+import type { Keyring } from './keyring.js';
+
+export interface StoreOptions {
+  redisUrl?: string;
+  redisClusterNodes?: string[];
+  /** Prefix of every key, so several gateways (or test runs) can share one Redis. */
+  namespace: string;
+  keyring: Keyring;
+  logger: Logger;
+}
+
+/** Redis when configured (one server or a cluster), otherwise an in-process map. */
+export function createStore(options: StoreOptions): SealedStore {
+  const { redisUrl, redisClusterNodes, namespace, keyring, logger } = options;
+  let keyv: Keyv<string>;
+  if (redisClusterNodes && redisClusterNodes.length > 0) {
+    const cluster = createCluster({ rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}` })) });
+    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(cluster, redisOptions())), namespace, useKeyPrefix: true });
+  } else if (redisUrl) {
+    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(redisUrl, redisOptions())), namespace, useKeyPrefix: true });
+  } else {
+    keyv = new Keyv<string>({ store: new Map(), namespace });
+  }
+  keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
+  return new SealedStore(keyv, keyring);
+
+  function redisAdapter(adapter: KeyvRedis<string>): KeyvRedis<string> {
+    adapter.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
+    return adapter;
+  }
+}
+
+function redisOptions() {
+  // Fail instead of answering "not found" when Redis is down: a missing session and an unreachable
+  // store are different errors for the client.
+  return { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 2000 };
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { Keyv } from 'keyv';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+import type { Keyring } from './keyring.js';
+
+/**
+ * The gateway's records, kept in keyv. Every key is a SHA-256 hash of the handle it is looked up by
+ * (state, session id), every value is sealed with the key ring, and every write has a TTL: a dump of
+ * the store yields no usable handle, no token and nothing that lives forever.
+ */
+export class SealedStore {
+  constructor(
+    private readonly keyv: Keyv<string>,
+    private readonly keyring: Keyring,
+    private readonly opTimeoutMs = 3000,
+  ) {}
+
+  /** The store key for a handle: `kind:<sha256(handle)>[:suffix]`. */
+  static keyFor(kind: string, handle: string, suffix?: string): string {
+    const digest = createHash('sha256').update(handle).digest('base64url');
+    return suffix === undefined ? `${kind}:${digest}` : `${kind}:${digest}:${suffix}`;
+  }
+
+  async put(key: string, value: unknown, ttlMs: number): Promise<void> {
+    if (!(ttlMs > 0)) throw new Error(`refusing to store ${key.split(':')[0]} without a TTL`);
+    const sealed = this.keyring.seal(JSON.stringify(value), key);
+    await this.guard(this.keyv.set(key, sealed, Math.ceil(ttlMs)));
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return this.unseal<T>(key, await this.guard(this.keyv.get(key)));
+  }
+
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.guard(this.keyv.getMany(keys));
+    return values.map((value, i) => this.unseal<T>(keys[i]!, value));
+  }
+
+  /**
+   * Reads and removes a record; of several concurrent callers exactly one gets it, because the store's
+   * delete reports whether this caller removed the key (Redis DEL's count, Map#delete).
+   */
+  async take<T>(key: string): Promise<T | undefined> {
+    const value = await this.get<T>(key);
+    if (value === undefined) return undefined;
+    const removed = await this.guard(this.keyv.delete(key));
+    return removed ? value : undefined;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.guard(this.keyv.delete(key));
+  }
+
+  /** Resolves when the store answers a round trip. */
+  async ping(): Promise<void> {
+    await this.guard(this.keyv.get('ping'));
+  }
+
+  async close(): Promise<void> {
+    await this.keyv.disconnect().catch(() => undefined);
+  }
+
+  private unseal<T>(key: string, sealed: string | undefined | null): T | undefined {
+    if (typeof sealed !== 'string') return undefined;
+    const json = this.keyring.open(sealed, key);
+    // A record sealed under a retired key reads as absent: the user connects again.
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  /** Every store failure, and every store call slower than the bound, is STORE_UNAVAILABLE. */
+  private async guard<T>(operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`store did not answer within ${this.opTimeoutMs} ms`)), this.opTimeoutMs);
+    });
+    try {
+      return await Promise.race([operation, timeout]);
+    } catch (cause) {
+      throw new AppError(ErrorCode.STORE_UNAVAILABLE, 'The session store is unavailable; try again shortly.', { cause });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch as undiciFetch, request } from 'undici';
+import type { Logger } from 'pino';
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+
+export interface UpstreamRequest {
+  /** Provider id, for errors and logs. */
+  provider: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /**
+   * Whether the call may be repeated after a failure. Token-endpoint POSTs never are: a code or a
+   * rotated refresh token is single use, so a retry could burn a grant that succeeded upstream.
+   */
+  idempotent: boolean;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+const MAX_RETRIES = 2;
+const BACKOFF_MS = 150;
+/** A Retry-After longer than this is surfaced to the client instead of waited out. */
+const MAX_WAIT_FOR_RETRY_MS = 1000;
+
+/**
+ * Every outbound HTTP call to a provider goes through here: one keep-alive pool per origin (undici
+ * Agent, created once), a timeout on every call, bounded retries with backoff on idempotent calls,
+ * and the translation of network failures, 5xx and rate limits into the gateway's error codes.
+ */
+export class Upstream {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 128,
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  }
+
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      let response: UpstreamResponse;
+      try {
+        response = await this.once(req);
+      } catch (cause) {
+        this.log(req, started, undefined, cause);
+        if (req.idempotent && attempt < MAX_RETRIES) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+        throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `${req.provider} could not be reached.`, {
+          provider: req.provider,
+          cause,
+        });
+      }
+      this.log(req, started, response.status);
+
+      const rateLimit = rateLimitOf(response);
+      if (rateLimit !== undefined) {
+        // Never retried here: retrying a 429 at once is what makes a rate limit longer.
+        throw new AppError(ErrorCode.PROVIDER_RATE_LIMITED, `${req.provider} is rate-limiting requests; retry after ${rateLimit} s.`, {
+          provider: req.provider,
+          retryAfter: rateLimit,
+        });
+      }
+      if (response.status >= 500) {
+        const wait = retryAfterSeconds(response) * 1000;
+        if (req.idempotent && attempt < MAX_RETRIES && wait <= MAX_WAIT_FOR_RETRY_MS) {
+          await sleep(Math.max(wait, backoff(attempt)));
+          continue;
+        }
+        throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `${req.provider} is unavailable (HTTP ${response.status}).`, {
+          provider: req.provider,
+          retryAfter: retryAfterSeconds(response) || undefined,
+        });
+      }
+      return response;
+    }
+  }
+
+  /** A fetch that uses the same pool and timeouts, for libraries that take one (jose's JWKS). */
+  readonly fetch = (input: string | URL, init?: Record<string, unknown>) =>
+    undiciFetch(input, {
+      ...init,
+      dispatcher: this.agent,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async once(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const res = await request(req.url, {
+      dispatcher: this.agent,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+    });
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+  }
+
+  private log(req: UpstreamRequest, started: number, status?: number, error?: unknown): void {
+    // The path only: query strings and bodies may carry codes or tokens.
+    const url = new URL(req.url);
+    this.logger.debug(
+      {
+        provider: req.provider,
+        method: req.method,
+        url: `${url.origin}${url.pathname}`,
+        status,
+        durationMs: Math.round(performance.now() - started),
+        error: error instanceof Error ? error.message : undefined,
+      },
+      'upstream call',
+    );
+  }
+}
+
+function backoff(attempt: number): number {
+  return BACKOFF_MS * 2 ** attempt + Math.floor(Math.random() * BACKOFF_MS);
+}
+
+export function header(response: UpstreamResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Seconds from `Retry-After` (delta-seconds or HTTP-date, RFC 9110 §10.2.3); 0 when absent. */
+function retryAfterSeconds(response: UpstreamResponse): number {
+  const raw = header(response, 'retry-after');
+  if (!raw) return 0;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? 0 : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * The seconds to wait when the response is a rate limit, else undefined: any 429, and GitHub's 403
+ * with `X-RateLimit-Remaining: 0` (wait until `X-RateLimit-Reset`) or with `Retry-After` (secondary limits).
+ */
+function rateLimitOf(response: UpstreamResponse): number | undefined {
+  const remaining = header(response, 'x-ratelimit-remaining');
+  const exhausted = remaining !== undefined && Number(remaining) === 0;
+  const retryAfter = header(response, 'retry-after');
+  if (response.status !== 429 && !(response.status === 403 && (exhausted || retryAfter !== undefined))) return undefined;
+  if (retryAfter !== undefined) return Math.max(1, retryAfterSeconds(response));
+  const reset = Number(header(response, 'x-ratelimit-reset'));
+  if (exhausted && reset > 0) return Math.max(1, Math.ceil(reset - Date.now() / 1000));
+  return 60;
+}
+
+/** Parses a JSON body, or fails with PROVIDER_ERROR: an unusable answer is the provider's fault. */
+export function parseJson<T = Record<string, unknown>>(response: UpstreamResponse, provider: string): T {
+  try {
+    const value: unknown = JSON.parse(response.text);
+    if (value !== null && typeof value === 'object') return value as T;
+  } catch {
+    // reported below
+  }
+  throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider} answered with an unreadable body (HTTP ${response.status}).`, { provider });
+}
+
+/** Maps a non-2xx answer of a provider's resource API (not its token endpoint) to an error. */
+export function apiError(response: UpstreamResponse, provider: string): AppError {
+  if (response.status === 401) {
+    return new AppError(ErrorCode.REAUTH_REQUIRED, `${provider} no longer accepts this connection; connect again.`, { provider });
+  }
+  if (response.status === 403) {
+    return new AppError(ErrorCode.INSUFFICIENT_SCOPE, `${provider} refused the call: the connection lacks a required scope.`, { provider });
+  }
+  return new AppError(ErrorCode.PROVIDER_ERROR, `${provider} answered HTTP ${response.status}.`, { provider });
+}

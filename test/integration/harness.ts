@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { ClientError, GraphQLClient } from 'graphql-request';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { pino } from 'pino';
+import { createClient } from '@keyv/redis';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  /** Every log line the gateway wrote, as JSON text. */
+  logs: string[];
+  request<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V, headers?: Record<string, string>): Promise<T>;
+  /** Runs an operation that must fail; returns its first error and the HTTP status. */
+  failure<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V): Promise<GraphQLFailure>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLFailure {
+  status: number;
+  message: string;
+  code: string;
+  extensions: Record<string, unknown>;
+}
+
+/** A port that was free a moment ago, so PUBLIC_URL (and the redirect URIs) can be known before start. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export const testKey = () => randomBytes(32).toString('base64');
+
+/** Starts the real gateway on loopback with the given variables (no provider unless given). */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = pino({ level: 'debug' }, sink);
+  const gateway = await startGateway({
+    env: { HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, START_AUTH_RATE_LIMIT: '0', ...env },
+    logger,
+  });
+  const client = new GraphQLClient(`${gateway.url}/graphql`);
+
+  return {
+    url: gateway.url,
+    gateway,
+    logs,
+    request: (document, variables, headers) => client.request({ document, variables, requestHeaders: headers } as never),
+    async failure(document, variables) {
+      try {
+        await client.request({ document, variables } as never);
+      } catch (error) {
+        if (!(error instanceof ClientError)) throw error;
+        const first = error.response.errors?.[0];
+        if (!first) throw error;
+        const extensions = (first.extensions ?? {}) as Record<string, unknown>;
+        return { status: error.response.status, message: first.message, code: String(extensions.code), extensions };
+      }
+      throw new Error('the operation succeeded but was expected to fail');
+    },
+    close: () => gateway.close(),
+  };
+}
+
+/** Environment for a gateway on the shared Redis, under a namespace of its own. */
+export function redisEnv(namespace = `gateway-test-${randomBytes(6).toString('hex')}`, key = testKey()): Record<string, string> {
+  return { REDIS_URL, STORE_NAMESPACE: namespace, TOKEN_ENCRYPTION_KEY: key };
+}
+
+/** Whether the local Redis answers; in CI a missing Redis fails the run instead of skipping. */
+export async function redisAvailable(): Promise<boolean> {
+  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error(`Redis is required in CI and ${REDIS_URL} does not answer`);
+    return false;
+  } finally {
+    if (client.isOpen) await client.quit().catch(() => undefined);
+  }
+}
+
+/** Every key under a namespace (to check what is stored), and their removal after a test. */
+export async function redisKeys(namespace: string, remove = false): Promise<Array<{ key: string; value: string | null; ttl: number }>> {
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${namespace}*`, COUNT: 500 })) keys.push(...(batch as unknown as string[]));
+    const rows = await Promise.all(keys.map(async (key) => ({ key, value: await client.get(key), ttl: await client.pTTL(key) })));
+    if (remove && keys.length > 0) await client.del(keys);
+    return rows;
+  } finally {
+    await client.quit();
+  }
+}
