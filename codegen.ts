@@ -16,6 +16,7 @@ const config: CodegenConfig = {
       },
     },
   },
+  emitLegacyCommonJSImports: false,
   silent: true,
 };
 

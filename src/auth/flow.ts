@@ -26,13 +26,6 @@ export interface CompletedAuth {
   sessionExpiresAt: number;
 }
 
-export interface CallbackParams {
-  code?: string;
-  state?: string;
-  error?: string;
-  iss?: string;
-}
-
 const stateKey = (state: string) => SealedStore.keyFor('state', state);
 
 /** Authorization-code flow with PKCE (RFC 6749 §4.1, RFC 7636), knowing no provider by name. */
@@ -83,13 +76,13 @@ export class AuthFlow {
 
   /**
    * RFC 9207 §2.4: when the authorization server sends `iss` (or is known to), it must be its issuer;
-   * a mismatch means the response came from another server (mix-up attack).
+   * a mismatch means the response came from another server (mix-up attack), and its state is burned.
    */
-  async checkIssuer(providerId: string, iss: string | undefined): Promise<void> {
+  async checkIssuer(providerId: string, iss: string | undefined, state: string | undefined): Promise<void> {
     const endpoints = await this.registry.require(providerId).endpoints();
-    if (iss !== undefined && endpoints.issOnCallback && iss !== endpoints.issuer) {
-      throw new AppError(ErrorCode.INVALID_STATE, 'The authorization response came from an unexpected issuer.', { provider: providerId });
-    }
+    if (iss === undefined || !endpoints.issOnCallback || iss === endpoints.issuer) return;
+    if (state) await this.store.take(stateKey(state));
+    throw new AppError(ErrorCode.INVALID_STATE, 'The authorization response came from an unexpected issuer.', { provider: providerId });
   }
 
   async complete(providerId: string, code: string, state: string): Promise<CompletedAuth> {
@@ -143,12 +136,15 @@ export class AuthFlow {
     };
   }
 
-  /** The callback's `error=` answer (RFC 6749 §4.1.2.1), once its state is claimed so it cannot be replayed. */
-  async fail(providerId: string, params: CallbackParams): Promise<never> {
-    if (params.state) await this.store.take(stateKey(params.state)).catch(() => undefined);
-    if (params.error === 'access_denied' || params.error === 'consent_required' || params.error === 'login_required' || params.error === 'interaction_required') {
-      throw new AppError(ErrorCode.ACCESS_DENIED, 'The authorization was refused.', { provider: providerId });
+  /**
+   * The callback's `error=` answer (RFC 6749 §4.1.2.1): its state is claimed so it cannot be used
+   * again. A server in trouble is PROVIDER_UNAVAILABLE; any other refusal is ACCESS_DENIED.
+   */
+  async fail(providerId: string, error: string, state: string | undefined): Promise<never> {
+    if (state) await this.store.take(stateKey(state));
+    if (error === 'server_error' || error === 'temporarily_unavailable') {
+      throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, 'The provider could not process the authorization.', { provider: providerId });
     }
-    throw new AppError(ErrorCode.ACCESS_DENIED, 'The provider refused the authorization request.', { provider: providerId });
+    throw new AppError(ErrorCode.ACCESS_DENIED, 'The authorization was refused.', { provider: providerId });
   }
 }

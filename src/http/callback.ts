@@ -35,8 +35,8 @@ export async function handleCallback(res: ServerResponse, provider: string, quer
       throw new AppError(ErrorCode.BAD_USER_INPUT, 'The callback needs `code` and `state`, or `error`.', { fields: [!code ? 'code' : 'state'] });
     }
     if (code && code.length > 2048) throw new AppError(ErrorCode.BAD_USER_INPUT, 'The code is too long.', { fields: ['code'] });
-    await flow.checkIssuer(provider, iss);
-    if (error !== undefined) await flow.fail(provider, { error, state });
+    await flow.checkIssuer(provider, iss, state);
+    if (error !== undefined) await flow.fail(provider, error, state);
 
     if (options.frontendCallbackUrl) {
       redirect(res, withParams(options.frontendCallbackUrl, { provider, code, state }));

@@ -18,10 +18,16 @@ export function createStore(options: StoreOptions): SealedStore {
   const { redisUrl, redisClusterNodes, namespace, keyring, logger } = options;
   let keyv: Keyv<string>;
   if (redisClusterNodes && redisClusterNodes.length > 0) {
-    const cluster = createCluster({ rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}` })) });
+    const cluster = createCluster({
+      rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })),
+    });
     keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(cluster, redisOptions())), namespace, useKeyPrefix: true });
   } else if (redisUrl) {
-    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(redisUrl, redisOptions())), namespace, useKeyPrefix: true });
+    keyv = new Keyv<string>({
+      store: redisAdapter(new KeyvRedis({ url: redisUrl, socket: { connectTimeout: 2000 } }, redisOptions())),
+      namespace,
+      useKeyPrefix: true,
+    });
   } else {
     keyv = new Keyv<string>({ store: new Map(), namespace });
   }
@@ -36,6 +42,7 @@ export function createStore(options: StoreOptions): SealedStore {
 
 function redisOptions() {
   // Fail instead of answering "not found" when Redis is down: a missing session and an unreachable
-  // store are different errors for the client.
-  return { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 2000 };
+  // store are different errors for the client. (The connect timeout is the socket's: the adapter's
+  // own `connectionTimeout` leaves a timer running after every connect.)
+  return { throwOnErrors: true, throwOnConnectError: true };
 }

@@ -6,6 +6,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { pino } from 'pino';
 import { createClient } from '@keyv/redis';
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -114,4 +115,23 @@ export async function redisKeys(namespace: string, remove = false): Promise<Arra
   } finally {
     await client.quit();
   }
+}
+
+/** A fake provider as the flow helpers need it. */
+export interface AuthorizingFake {
+  authorize(authorizationUrl: string, opts?: { deny?: boolean }): Promise<URL>;
+}
+
+/** The provider's redirect back to the gateway, as the browser would receive it. */
+export async function authorizeAt(gw: TestGateway, fake: AuthorizingFake, provider: string, options?: { scopes?: string[]; sessionId?: string }) {
+  const { startAuth } = await gw.request(StartAuthDocument, { provider, options });
+  const callback = await fake.authorize(startAuth.authorizationUrl);
+  return { startAuth, callback, code: callback.searchParams.get('code')!, state: callback.searchParams.get('state')! };
+}
+
+/** The whole flow through GraphQL: startAuth → consent at the fake → completeAuth. */
+export async function connect(gw: TestGateway, fake: AuthorizingFake, provider: string, options?: { scopes?: string[]; sessionId?: string }) {
+  const { code, state } = await authorizeAt(gw, fake, provider, options);
+  const { completeAuth } = await gw.request(CompleteAuthDocument, { provider, code, state });
+  return completeAuth;
 }

@@ -1,0 +1,3 @@
+import { describeGatewayFlows } from './flows.suite.js';
+
+describeGatewayFlows('in-memory', async () => ({}));
