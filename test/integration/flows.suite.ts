@@ -64,6 +64,8 @@ export function describeGatewayFlows(storeName: string, storeEnv: () => Promise<
       expect(profile.emailVerified).toBe(true);
       expect(profile.username).toBe(profile.raw.login);
       expect(github.count('/api/v3/user/emails')).toBeGreaterThan(0);
+      // Without it GitHub answers form-encoded; errors come inside HTTP 200 either way.
+      expect(github.tokenRequests().at(-1)!.headers.accept).toBe('application/json');
       expect(github.requests.filter((r) => r.path.startsWith('/api/')).every((r) => r.headers['user-agent'])).toBe(true);
     });
 

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { startTestGateway, type TestGateway } from './harness.js';
+
+const introspect = (gw: TestGateway) =>
+  fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }),
+  });
+
+describe('deployment settings', () => {
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('turns introspection off in production, as a BAD_USER_INPUT error', async () => {
+    gw = await startTestGateway({ NODE_ENV: 'production' });
+    const res = await introspect(gw);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+    expect(body.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', http: { status: 400 } });
+  });
+
+  it('lets GRAPHQL_INTROSPECTION turn it back on in production', async () => {
+    gw = await startTestGateway({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' });
+    expect((await introspect(gw)).status).toBe(200);
+  });
+
+  it('answers CORS preflights for configured origins only', async () => {
+    gw = await startTestGateway({ CORS_ORIGINS: 'http://app.test:3000, http://admin.test' });
+    const preflight = (origin: string) =>
+      fetch(`${gw!.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight('http://app.test:3000');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://app.test:3000');
+    expect(allowed.headers.get('access-control-allow-headers')).toContain('content-type');
+    const refused = await preflight('http://evil.test');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
