@@ -34,7 +34,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
   const providers: Record<string, ProviderSettings> = {};
   for (const id of providerIds) {
     const prefix = id.toUpperCase().replace(/-/g, '_');
-    const legacyRedirect = id === 'spotify' ? env.REDIRECT_URI : undefined; // the old connector's variable
+    // The old connector's variable, validated like any other URL.
+    const legacyRedirect = id === 'spotify' ? read.url('REDIRECT_URI') : undefined;
     const scopes = read.list(`${prefix}_SCOPES`, /[\s,]+/);
     providers[id] = {
       clientId: read.string(`${prefix}_CLIENT_ID`),

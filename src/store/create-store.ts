@@ -21,12 +21,12 @@ export function createStore(options: StoreOptions): SealedStore {
     const cluster = createCluster({
       rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })),
     });
-    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(cluster, redisOptions())), namespace, useKeyPrefix: true });
+    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(cluster, redisOptions())), namespace, ...redisKeyv });
   } else if (redisUrl) {
     keyv = new Keyv<string>({
       store: redisAdapter(new KeyvRedis({ url: redisUrl, socket: { connectTimeout: 2000 } }, redisOptions())),
       namespace,
-      useKeyPrefix: true,
+      ...redisKeyv,
     });
   } else {
     keyv = new Keyv<string>({ store: new Map(), namespace });
@@ -39,6 +39,12 @@ export function createStore(options: StoreOptions): SealedStore {
     return adapter;
   }
 }
+
+/**
+ * Keyv swallows its adapter's errors unless told otherwise; and the adapter prefixes keys with the
+ * namespace itself, so Keyv must not add it a second time.
+ */
+const redisKeyv = { throwOnErrors: true, useKeyPrefix: false } as const;
 
 function redisOptions() {
   // Fail instead of answering "not found" when Redis is down: a missing session and an unreachable

@@ -42,7 +42,8 @@ export class Keyring {
     const key = this.keys.get(keyId);
     if (!key) return undefined;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      // A full 16-byte tag only: Node would otherwise accept a truncated one (down to 4 bytes).
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(associatedData));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

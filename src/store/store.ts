@@ -58,8 +58,12 @@ export class SealedStore {
     await this.guard(this.keyv.get('ping'));
   }
 
+  /** Disconnects, waiting at most the operation bound (a dead Redis never answers QUIT). */
   async close(): Promise<void> {
-    await this.keyv.disconnect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opTimeoutMs)));
+    await Promise.race([this.keyv.disconnect().catch(() => undefined), bound]);
+    clearTimeout(timer);
   }
 
   private unseal<T>(key: string, sealed: string | undefined | null): T | undefined {

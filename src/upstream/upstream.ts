@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, fetch as undiciFetch, request } from 'undici';
+import { Agent, errors, fetch as undiciFetch, request } from 'undici';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
@@ -58,7 +58,8 @@ export class Upstream {
         response = await this.once(req);
       } catch (cause) {
         this.log(req, started, undefined, cause);
-        if (req.idempotent && attempt < MAX_RETRIES) {
+        // A timed-out attempt has used the whole budget: retrying would multiply the wait.
+        if (req.idempotent && attempt < MAX_RETRIES && !isTimeout(cause)) {
           await sleep(backoff(attempt));
           continue;
         }
@@ -129,6 +130,10 @@ export class Upstream {
       'upstream call',
     );
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError;
 }
 
 function backoff(attempt: number): number {
