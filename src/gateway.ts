@@ -4,7 +4,8 @@ import { AuthFlow } from './auth/flow.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { Sessions } from './auth/sessions.js';
 import type { Config } from './config/config.js';
-import { loadConfig } from './config/load-config.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { loadProvidersFile } from './config/providers-file.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { createLogger } from './log.js';
@@ -28,8 +29,8 @@ export interface GatewayOptions {
 
 /** Loads the configuration, wires the services and starts the HTTP server. */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const definitions = options.providers ?? builtinProviders;
-  const config = loadConfig(options.env ?? process.env, definitions.map((d) => d.id));
+  const env = options.env ?? process.env;
+  const { config, definitions } = loadGatewayConfig(env, options.providers ?? builtinProviders);
   const logger = options.logger ?? createLogger(config.logLevel);
 
   let keyring: Keyring;
@@ -39,14 +40,41 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     keyring = Keyring.ephemeral();
     logger.warn('TOKEN_ENCRYPTION_KEY is not set: tokens are sealed with a random per-process key and lost on restart');
   }
-  const store = createStore({ redisUrl: config.redisUrl, redisClusterNodes: config.redisClusterNodes, namespace: config.storeNamespace, keyring, logger });
+  const store = createStore({
+    redisUrl: config.redisUrl,
+    redisClusterNodes: config.redisClusterNodes,
+    namespace: config.storeNamespace,
+    keyring,
+    logger,
+    memoryMaxEntries: config.memoryStoreMaxEntries,
+  });
   const upstream = new Upstream(config.upstreamTimeoutMs, logger);
-  const registry = new ProviderRegistry(definitions, config, upstream);
+
+  const anyConfigured = definitions.some((d) => config.providers[d.id]?.clientId);
+  // Imported only when needed: production never loads the demo's OpenID Provider.
+  const demo = config.demoProvider && !anyConfigured ? await (await import('./demo/demo-provider.js')).startDemoProvider(config.publicUrl) : undefined;
+  const registry = new ProviderRegistry(
+    demo ? [...definitions, demo.definition] : definitions,
+    { providers: demo ? { ...config.providers, demo: demo.settings } : config.providers },
+    upstream,
+  );
   const sessions = new Sessions(store, registry, upstream, logger, config);
   const flow = new AuthFlow(store, registry, sessions, upstream, new RateLimiter(config.startAuthRateLimit), logger, config.stateTtlSeconds);
 
+  void registry.warmUp((provider, error) =>
+    logger.warn({ provider, err: error instanceof Error ? error.message : String(error) }, 'discovery failed; retried on first use'),
+  );
   const schema = await buildGatewaySchema();
-  const http = await startHttpServer({ config, schema, services: { registry, flow, sessions }, store, logger });
+  // In demo mode with nothing else said, the callback forwards to the example page, which completes the flow.
+  const callback = {
+    frontendCallbackUrl:
+      config.frontendCallbackUrl ?? (demo && config.examplePage && !config.frontendSuccessUrl ? `${config.publicUrl}/` : undefined),
+    frontendSuccessUrl: config.frontendSuccessUrl,
+  };
+  const http = await startHttpServer({ config, callback, schema, services: { registry, flow, sessions }, store, logger });
+  if (demo) {
+    logger.warn({ provider: 'demo', issuer: demo.issuer }, 'no provider is configured: the built-in demo provider is on (loopback only, fake account)');
+  }
   const configured = registry.list().filter((p) => p.configured).map((p) => p.id);
   logger.info({ url: http.url, providers: configured, store: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory' }, 'gateway listening');
 
@@ -56,8 +84,35 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     logger,
     async close() {
       await http.close();
-      await upstream.close();
-      await store.close();
+      await Promise.all([upstream.close(), store.close(), demo?.close()]);
     },
   };
+}
+
+/**
+ * The configuration and the provider list (built-in plus PROVIDERS_FILE), with the problems of both
+ * reported together.
+ */
+function loadGatewayConfig(env: Record<string, string | undefined>, builtin: readonly ProviderDefinition[]) {
+  const problems: string[] = [];
+  let declared: ProviderDefinition[] = [];
+  const file = env.PROVIDERS_FILE?.trim();
+  if (file) {
+    try {
+      declared = loadProvidersFile(file, builtin.map((d) => d.id));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const definitions = [...builtin, ...declared];
+  let config: Readonly<Config> | undefined;
+  try {
+    config = loadConfig(env, definitions.map((d) => d.id));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!config || problems.length > 0) throw new ConfigError(problems);
+  return { config, definitions };
 }

@@ -75,12 +75,14 @@ export class AuthFlow {
   }
 
   /**
-   * RFC 9207 §2.4: when the authorization server sends `iss` (or is known to), it must be its issuer;
-   * a mismatch means the response came from another server (mix-up attack), and its state is burned.
+   * RFC 9207 §2.4: when the authorization server sends `iss` (or is known to), it must be its issuer,
+   * and a server that advertises the parameter must send it; otherwise the response may come from
+   * another server (mix-up attack), and its state is burned.
    */
   async checkIssuer(providerId: string, iss: string | undefined, state: string | undefined): Promise<void> {
     const endpoints = await this.registry.require(providerId).endpoints();
-    if (iss === undefined || !endpoints.issOnCallback || iss === endpoints.issuer) return;
+    const mismatch = iss === undefined ? endpoints.issRequired : endpoints.issOnCallback && iss !== endpoints.issuer;
+    if (!mismatch) return;
     if (state) await this.store.take(stateKey(state));
     throw new AppError(ErrorCode.INVALID_STATE, 'The authorization response came from an unexpected issuer.', { provider: providerId });
   }

@@ -32,6 +32,10 @@ export async function validateIdToken(provider: RuntimeProvider, idToken: string
       cause,
     });
   }
+  // jose checks exp and nbf; an ID token "issued" in the future is refused too (OIDC Core §3.1.3.7 item 10).
+  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw invalid(provider, 'it was issued in the future');
+  }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== provider.clientId) {
     throw invalid(provider, 'its authorized party (azp) is not this client');

@@ -165,7 +165,7 @@ export class Sessions {
   }
 
   private async revoke(provider: RuntimeProvider, connection: ConnectionRecord): Promise<void> {
-    if (!provider.supportsRevocation || !provider.configured) return;
+    if (!provider.configured) return;
     try {
       const ctx = await this.callContext(provider, connection);
       if (provider.definition.revoke) {

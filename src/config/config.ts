@@ -20,6 +20,8 @@ export interface Config {
   logLevel: string;
   redisUrl?: string;
   redisClusterNodes?: string[];
+  /** Size bound of the in-process store (entries). */
+  memoryStoreMaxEntries: number;
   /** Key prefix in the store. */
   storeNamespace: string;
   /** Decoded TOKEN_ENCRYPTION_KEY ring; empty means a random per-process key. */
@@ -34,6 +36,10 @@ export interface Config {
   frontendCallbackUrl?: string;
   frontendSuccessUrl?: string;
   corsOrigins: string[];
+  /** Serve the example frontend at `/`. */
+  examplePage: boolean;
+  /** Start the built-in demo OpenID Provider when no provider is configured (never in production). */
+  demoProvider: boolean;
   /** Settings of every known provider, by id. */
   providers: Record<string, ProviderSettings>;
 }

@@ -63,6 +63,7 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     redisUrl,
     redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
     storeNamespace: read.string('STORE_NAMESPACE') ?? 'oauth-gateway',
+    memoryStoreMaxEntries: read.int('MEMORY_STORE_MAX_ENTRIES', 500000, 100, 100000000),
     encryptionKeys,
     stateTtlSeconds: read.int('STATE_TTL_SECONDS', 600, 10, 86400),
     sessionTtlSeconds: read.int('SESSION_TTL_SECONDS', 2592000, 60, 31536000),
@@ -73,6 +74,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     frontendCallbackUrl: read.url('FRONTEND_CALLBACK_URL'),
     frontendSuccessUrl: read.url('FRONTEND_SUCCESS_URL'),
     corsOrigins: read.list('CORS_ORIGINS'),
+    examplePage: read.bool('EXAMPLE_PAGE', !production),
+    demoProvider: !production && read.bool('DEMO_PROVIDER', true),
     providers,
   };
   for (const origin of config.corsOrigins) {

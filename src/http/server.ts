@@ -10,7 +10,8 @@ import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { SealedStore } from '../store/store.js';
-import { handleCallback } from './callback.js';
+import { handleCallback, type CallbackOptions } from './callback.js';
+import { EXAMPLE_PAGE_CSP, loadStaticFiles } from './static-files.js';
 import { BodyTooLarge, readBody, sendError, sendJson, tooLarge } from './respond.js';
 
 /** What a request leaves for its log line. */
@@ -43,6 +44,7 @@ const statusFromErrors: ApolloServerPlugin<Context> = {
 
 export interface HttpServerOptions {
   config: Readonly<Config>;
+  callback: CallbackOptions;
   schema: GraphQLSchema;
   services: Services;
   store: SealedStore;
@@ -56,12 +58,15 @@ export interface RunningServer {
 }
 
 /** One node:http server: `/graphql` (Apollo), `/callback/:provider`, `/healthz`, `/readyz`, JSON 404s. */
-export async function startHttpServer({ config, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
+export async function startHttpServer({ config, callback: callbackOptions, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
   const server = createServer();
+  const staticFiles = config.examplePage ? loadStaticFiles() : new Map();
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race its shutdown.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), statusFromErrors],
@@ -128,13 +133,19 @@ export async function startHttpServer({ config, schema, services, store, logger 
         return;
       }
       if (url.pathname === '/graphql') return graphql(req, res, url, note);
+      // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
       const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
       if (callback && req.method === 'GET') {
         note.operation = 'callback';
-        note.errorCode = await handleCallback(res, decodeURIComponent(callback[1]!), url.searchParams, services.flow, config, logger);
+        note.errorCode = await handleCallback(res, callback[1]!, url.searchParams, services.flow, callbackOptions, logger);
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
+      if (file) {
+        res.writeHead(200, { 'content-type': file.type, 'content-security-policy': EXAMPLE_PAGE_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+        return void res.end(file.body);
+      }
       if (url.pathname === '/readyz') {
         try {
           await store.ping();

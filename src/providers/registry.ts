@@ -20,6 +20,8 @@ interface DiscoveryDocument {
 /** A provider definition joined with this deployment's settings. */
 export class RuntimeProvider {
   private discovered?: Promise<ResolvedEndpoints>;
+  /** The discovered endpoints once known, for the synchronous `supportsRevocation`. */
+  private resolved?: ResolvedEndpoints;
   private keySet?: JWTVerifyGetKey;
 
   constructor(
@@ -43,17 +45,21 @@ export class RuntimeProvider {
   get defaultScopes(): string[] {
     return this.settings.scopes ?? this.definition.defaultScopes;
   }
+  /** For an OIDC provider, true once discovery (started at boot) has found a revocation endpoint. */
   get supportsRevocation(): boolean {
-    return Boolean(this.definition.revoke || this.settings.revocationUrl || this.definition.revocationUrl);
+    return Boolean(this.definition.revoke || this.settings.revocationUrl || this.definition.revocationUrl || this.resolved?.revocationUrl);
   }
 
   /** Endpoints after overrides; OIDC providers discover theirs once (a failed discovery is retried next time). */
   endpoints(): Promise<ResolvedEndpoints> {
     if (this.definition.protocol === 'OAUTH2') return Promise.resolve(this.staticEndpoints());
-    this.discovered ??= this.discover().catch((error: unknown) => {
-      this.discovered = undefined;
-      throw error;
-    });
+    this.discovered ??= this.discover().then(
+      (endpoints) => (this.resolved = endpoints),
+      (error: unknown) => {
+        this.discovered = undefined;
+        throw error;
+      },
+    );
     return this.discovered;
   }
 
@@ -86,7 +92,9 @@ export class RuntimeProvider {
       apiUrl: s.apiUrl ?? d.apiUrl,
       revocationUrl: s.revocationUrl ?? d.revocationUrl,
       issuer,
+      // Known to send `iss` (GitHub): checked when present, as the server may not always add it.
       issOnCallback: issuer !== undefined,
+      issRequired: false,
       clientAuth: d.clientAuth,
     };
   }
@@ -121,6 +129,7 @@ export class RuntimeProvider {
       jwksUri: doc.jwks_uri,
       issuer: doc.issuer,
       issOnCallback: doc.authorization_response_iss_parameter_supported === true,
+      issRequired: doc.authorization_response_iss_parameter_supported === true,
       clientAuth,
     };
   }
@@ -138,6 +147,15 @@ export class ProviderRegistry {
 
   list(): RuntimeProvider[] {
     return [...this.providers.values()];
+  }
+
+  /** Runs discovery of every configured OIDC provider now, so the first user does not wait for it. */
+  async warmUp(onError: (provider: string, error: unknown) => void): Promise<void> {
+    await Promise.all(
+      this.list()
+        .filter((p) => p.configured && p.definition.protocol === 'OIDC')
+        .map((p) => p.endpoints().catch((error: unknown) => onError(p.id, error))),
+    );
   }
 
   /** The provider with that id, ready for a flow: UNKNOWN_PROVIDER or PROVIDER_NOT_CONFIGURED otherwise. */

@@ -29,8 +29,10 @@ export interface ResolvedEndpoints {
   jwksUri?: string;
   /** The issuer: ID tokens' `iss` and, when `issOnCallback`, the callback's `iss` (RFC 9207). */
   issuer?: string;
-  /** The server sends `iss` on its authorization responses, so a different one is a mix-up attack. */
+  /** The server is known to send `iss` on its authorization responses: a different one is a mix-up attack. */
   issOnCallback: boolean;
+  /** The server advertises `iss` (RFC 9207 §3), so a response without it is refused as well (§2.4). */
+  issRequired: boolean;
   clientAuth: ClientAuthMethod;
 }
 

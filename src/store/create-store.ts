@@ -1,6 +1,7 @@
 import { Keyv } from 'keyv';
 import KeyvRedis, { createCluster } from '@keyv/redis';
 import type { Logger } from 'pino';
+import { MemoryStore } from './memory-store.js';
 import { SealedStore } from './store.js';
 import type { Keyring } from './keyring.js';
 
@@ -11,11 +12,13 @@ export interface StoreOptions {
   namespace: string;
   keyring: Keyring;
   logger: Logger;
+  /** Size bound of the in-process store (default 500 000 entries). */
+  memoryMaxEntries?: number;
 }
 
 /** Redis when configured (one server or a cluster), otherwise an in-process map. */
 export function createStore(options: StoreOptions): SealedStore {
-  const { redisUrl, redisClusterNodes, namespace, keyring, logger } = options;
+  const { redisUrl, redisClusterNodes, namespace, keyring, logger, memoryMaxEntries = 500_000 } = options;
   let keyv: Keyv<string>;
   if (redisClusterNodes && redisClusterNodes.length > 0) {
     const cluster = createCluster({
@@ -29,7 +32,7 @@ export function createStore(options: StoreOptions): SealedStore {
       ...redisKeyv,
     });
   } else {
-    keyv = new Keyv<string>({ store: new Map(), namespace });
+    keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   return new SealedStore(keyv, keyring);

@@ -54,7 +54,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   });
   const logger = pino({ level: 'debug' }, sink);
   const gateway = await startGateway({
-    env: { HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, START_AUTH_RATE_LIMIT: '0', ...env },
+    env: { HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, START_AUTH_RATE_LIMIT: '0', DEMO_PROVIDER: 'false', ...env },
     logger,
   });
   const client = new GraphQLClient(`${gateway.url}/graphql`);

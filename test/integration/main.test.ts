@@ -28,7 +28,7 @@ async function waitFor(url: string, deadline = Date.now() + 15_000): Promise<Res
 }
 
 describe('the gateway process', () => {
-  it('starts with no provider credentials, serves GraphQL, and exits 0 on SIGTERM', async () => {
+  it('starts with no provider credentials, turns the demo provider on, serves GraphQL, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const { child, output } = run({ PORT: String(port), HOST: '127.0.0.1' });
     try {
@@ -39,14 +39,43 @@ describe('the gateway process', () => {
         body: JSON.stringify({ query: '{ providers { id configured } }' }),
       });
       expect(await res.json()).toEqual({
-        data: { providers: [{ id: 'spotify', configured: false }, { id: 'github', configured: false }, { id: 'google', configured: false }] },
+        data: {
+          providers: [
+            { id: 'spotify', configured: false },
+            { id: 'github', configured: false },
+            { id: 'google', configured: false },
+            { id: 'demo', configured: true },
+          ],
+        },
       });
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.headers.get('content-type')).toContain('text/html');
     } finally {
       child.kill('SIGTERM');
     }
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(output().stdout).toContain('TOKEN_ENCRYPTION_KEY is not set');
+    expect(output().stdout).toContain('the built-in demo provider is on');
+  });
+
+  it('never starts the demo provider in production', async () => {
+    const port = await freePort();
+    const { child } = run({ PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' });
+    try {
+      await waitFor(`http://127.0.0.1:${port}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ providers { id } }' }),
+      });
+      const { data } = (await res.json()) as { data: { providers: Array<{ id: string }> } };
+      expect(data.providers.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 
   it('refuses to start on invalid configuration, listing every problem on its own line', async () => {

@@ -41,6 +41,7 @@ function fakeContext(
       authorizationUrl: 'https://auth.example/authorize',
       tokenUrl: 'https://auth.example/token',
       issOnCallback: false,
+      issRequired: false,
       clientAuth: 'client_secret_post',
       ...options.endpoints,
     },

@@ -1,0 +1,234 @@
+// The example frontend of the OAuth GraphQL Gateway: plain browser JavaScript, no build step, no
+// library. Everything goes through `POST /graphql`; the only thing this page ever holds is the
+// opaque session id that `completeAuth` returns. Provider tokens and client secrets stay on the gateway.
+//
+// The flow:
+//   1. "Connect" calls `startAuth` and sends the browser to the returned `authorizationUrl`.
+//   2. The user signs in at the provider, which redirects to the gateway's `/callback/<provider>`.
+//   3. The gateway forwards to this page (FRONTEND_CALLBACK_URL) with `provider`, `code` and `state`,
+//      and the page calls `completeAuth` to get the session id. (With FRONTEND_SUCCESS_URL the gateway
+//      completes the flow itself and sends `session_id` instead; on failure both send `error=CODE`.)
+//   4. `session` lists the connected accounts, `profile` reads each one's profile.
+'use strict';
+
+// ---- The operations (as in test/documents/operations.graphql, with only the fields shown here) ----
+
+const PROVIDERS = `query Providers { providers { id name protocol configured } }`;
+
+const START_AUTH = `mutation StartAuth($provider: String!, $options: StartAuthOptions) {
+  startAuth(provider: $provider, options: $options) { authorizationUrl }
+}`;
+
+const COMPLETE_AUTH = `mutation CompleteAuth($provider: String!, $code: String!, $state: String!) {
+  completeAuth(provider: $provider, code: $code, state: $state) { sessionId }
+}`;
+
+const SESSION = `query Session($sessionId: String!) {
+  session(sessionId: $sessionId) { connections { provider scopes connectedAt } }
+}`;
+
+const PROFILE = `query Profile($provider: String!, $sessionId: String!) {
+  profile(provider: $provider, sessionId: $sessionId) {
+    id displayName username email emailVerified avatarUrl profileUrl
+  }
+}`;
+
+const DISCONNECT = `mutation Disconnect($provider: String!, $sessionId: String!) {
+  disconnect(provider: $provider, sessionId: $sessionId)
+}`;
+
+const END_SESSION = `mutation EndSession($sessionId: String!) { endSession(sessionId: $sessionId) }`;
+
+// ---- Talking to the gateway -----------------------------------------------------------------------
+
+/** A failed operation; `code` is one of the schema's `ErrorCode` values, e.g. SESSION_NOT_FOUND. */
+class GatewayError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Runs one GraphQL operation and returns its `data`. The JSON content type is required: besides
+ * being GraphQL-over-HTTP, it is what the gateway's CSRF prevention accepts. Failures come back as
+ * `{ errors: [{ message, extensions: { code, http: { status } } }] }`; the code is what to switch on.
+ */
+async function graphql(query, variables = {}) {
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json().catch(() => ({}));
+  const error = body.errors?.[0];
+  if (error) throw new GatewayError(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.message);
+  if (!response.ok || !body.data) {
+    // Errors raised before GraphQL runs (e.g. 413, body too large) use the REST shape { error, message }.
+    throw new GatewayError(body.error ?? 'INTERNAL_SERVER_ERROR', body.message ?? `HTTP ${response.status}`);
+  }
+  return body.data;
+}
+
+// The session id is a bearer handle: whoever has it can read the profiles. Real apps may prefer an
+// HttpOnly cookie set by their own backend; localStorage keeps this example self-contained.
+const SESSION_KEY = 'oauth-gateway.sessionId';
+const storedSession = () => localStorage.getItem(SESSION_KEY);
+const storeSession = (sessionId) => localStorage.setItem(SESSION_KEY, sessionId);
+const forgetSession = () => localStorage.removeItem(SESSION_KEY);
+
+// ---- The flow -----------------------------------------------------------------------------------
+
+/** Step 1: ask the gateway for the provider's authorization URL and go there. */
+async function connect(provider) {
+  const sessionId = storedSession();
+  try {
+    // With a sessionId the new account is linked into the current session instead of a new one.
+    const { startAuth } = await graphql(START_AUTH, { provider, options: sessionId ? { sessionId } : null });
+    location.assign(startAuth.authorizationUrl);
+  } catch (error) {
+    // The session ended meanwhile: forget it, so the next try starts a new one.
+    if (error.code === 'SESSION_NOT_FOUND') forgetSession();
+    throw error;
+  }
+}
+
+/** Step 3: the gateway forwarded the provider's answer to this page; finish the flow. */
+async function handleCallback() {
+  const params = new URLSearchParams(location.search);
+  if (!params.has('code') && !params.has('error') && !params.has('session_id')) return;
+  // Take code and state out of the address bar first: they are single use, and a reload or a
+  // bookmark must not replay them.
+  history.replaceState(null, '', location.pathname);
+
+  const provider = params.get('provider') ?? '';
+  if (params.has('error')) {
+    throw new GatewayError(params.get('error'), `Connecting ${provider || 'the account'} did not succeed.`);
+  }
+  if (params.has('session_id')) return storeSession(params.get('session_id'));
+  const code = params.get('code');
+  const state = params.get('state');
+  const { completeAuth } = await graphql(COMPLETE_AUTH, { provider, code, state });
+  storeSession(completeAuth.sessionId);
+}
+
+/** Step 4: the session's connections, each with its profile. */
+async function renderSession() {
+  let connections = [];
+  const sessionId = storedSession();
+  try {
+    if (sessionId) ({ connections } = (await graphql(SESSION, { sessionId })).session);
+  } catch (error) {
+    if (error.code !== 'SESSION_NOT_FOUND') throw error;
+    // Expired, or ended elsewhere: forget it; connecting again starts a new session.
+    forgetSession();
+    showError(error);
+  }
+  $('end-session').hidden = !storedSession();
+  if (connections.length === 0) {
+    $('connections').replaceChildren(h('p', { 'data-testid': 'no-connections' }, 'No connected accounts'));
+    return;
+  }
+  const cards = await Promise.all(connections.map((connection) => renderConnection(sessionId, connection)));
+  $('connections').replaceChildren(...cards);
+}
+
+async function renderConnection(sessionId, { provider, scopes, connectedAt }) {
+  const disconnect = userAction(async () => {
+    await graphql(DISCONNECT, { provider, sessionId });
+    await renderSession();
+  });
+  let profile;
+  try {
+    ({ profile } = await graphql(PROFILE, { provider, sessionId }));
+  } catch (error) {
+    // e.g. REAUTH_REQUIRED: the provider revoked the grant, so the user must connect again.
+    showError(error);
+  }
+  return h('article', { class: 'connection' },
+    h('h3', {}, provider),
+    profile ? renderProfile(provider, profile) : h('p', {}, 'The profile could not be read.'),
+    h('p', { class: 'meta' }, 'Scopes: ', ...scopes.flatMap((scope, i) => [i ? ' ' : '', h('code', {}, scope)])),
+    h('p', { class: 'meta' }, `Connected ${new Date(connectedAt).toLocaleString()}`),
+    h('button', { type: 'button', 'data-testid': `disconnect-${provider}`, onclick: disconnect }, 'Disconnect'));
+}
+
+function renderProfile(provider, p) {
+  // emailVerified is null when the provider does not say.
+  const verified = p.emailVerified === null ? 'verification unknown' : p.emailVerified ? 'verified' : 'not verified';
+  const rows = [
+    ['Name', p.displayName],
+    ['Username', p.username],
+    ['E-mail', p.email && `${p.email} (${verified})`],
+    ['Id', p.id],
+  ];
+  // Only http(s) links: the URL comes from the provider, and a `javascript:` one must not become a link.
+  if (/^https?:\/\//.test(p.profileUrl ?? '')) {
+    rows.push(['Profile', h('a', { href: p.profileUrl, rel: 'noreferrer' }, p.profileUrl)]);
+  }
+  // A picture that the page's Content-Security-Policy refuses, or that fails to load, is dropped.
+  const dropOnError = (event) => event.target.remove();
+  return h('div', { class: 'profile', 'data-testid': `profile-${provider}` },
+    p.avatarUrl ? h('img', { class: 'avatar', src: p.avatarUrl, alt: '', width: 64, height: 64, onerror: dropOnError }) : '',
+    h('dl', {}, ...rows.filter(([, value]) => value).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),
+  );
+}
+
+async function renderProviders() {
+  const { providers } = await graphql(PROVIDERS);
+  const item = (p) => h('li', {},
+    h('strong', {}, p.name), ' ',
+    h('span', { class: 'meta' }, p.protocol === 'OIDC' ? 'OpenID Connect' : 'OAuth 2.0'),
+    // `demo` is the gateway's built-in OpenID Provider, on when no real provider is configured.
+    p.id === 'demo' ? h('span', { class: 'badge' }, 'built-in demo: sign in with any name and password') : '',
+    p.configured
+      ? h('button', { type: 'button', 'data-testid': `connect-${p.id}`, onclick: userAction(() => connect(p.id)) },
+          `Connect ${p.name}`)
+      : h('span', { class: 'meta' }, 'not configured on this gateway'));
+  $('providers').replaceChildren(...providers.map(item));
+}
+
+async function endSession() {
+  try {
+    await graphql(END_SESSION, { sessionId: storedSession() });
+  } finally {
+    forgetSession();
+  }
+  await renderSession();
+}
+
+// ---- Small DOM helpers --------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+
+/** Builds an element. Children are appended as text nodes, never parsed as HTML. */
+function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, String(value));
+  }
+  element.append(...children);
+  return element;
+}
+
+/** Shows an error by its code, e.g. "SESSION_NOT_FOUND — The session does not exist or has expired." */
+function showError(error) {
+  // Anything else is the browser's own failure, e.g. "TypeError — Failed to fetch" when offline.
+  const code = error instanceof GatewayError ? error.code : error.name;
+  $('error').replaceChildren(h('strong', {}, code), ` — ${error.message}`);
+  $('error').hidden = false;
+}
+
+/** A click handler: clears the previous error, runs the action, shows its failure. */
+const userAction = (action) => () => {
+  $('error').hidden = true;
+  return action().catch(showError);
+};
+
+// ---- Start --------------------------------------------------------------------------------------
+
+$('end-session').addEventListener('click', userAction(endSession));
+handleCallback()
+  .catch(showError)
+  .then(() => Promise.all([renderProviders().catch(showError), renderSession().catch(showError)]));

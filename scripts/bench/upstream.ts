@@ -1,0 +1,49 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document, keep-alive, an
+ * optional added latency, and just enough of the authorization and token endpoints for whole flows.
+ * Usage: node upstream.js <latencyMs>; prints its port on stdout.
+ */
+const latencyMs = Number(process.argv[2] ?? 0);
+const user = {
+  login: 'octocat', id: 583231, node_id: 'MDQ6VXNlcjU4MzIzMQ==', avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
+  gravatar_id: '', url: 'https://api.github.com/users/octocat', html_url: 'https://github.com/octocat',
+  followers_url: 'https://api.github.com/users/octocat/followers', following_url: 'https://api.github.com/users/octocat/following{/other_user}',
+  gists_url: 'https://api.github.com/users/octocat/gists{/gist_id}', starred_url: 'https://api.github.com/users/octocat/starred{/owner}{/repo}',
+  subscriptions_url: 'https://api.github.com/users/octocat/subscriptions', organizations_url: 'https://api.github.com/users/octocat/orgs',
+  repos_url: 'https://api.github.com/users/octocat/repos', events_url: 'https://api.github.com/users/octocat/events{/privacy}',
+  received_events_url: 'https://api.github.com/users/octocat/received_events', type: 'User', user_view_type: 'public', site_admin: false,
+  name: 'The Octocat', company: '@github', blog: 'https://github.blog', location: 'San Francisco', email: 'octocat@github.com',
+  hireable: null, bio: 'A cat that codes, and a benchmark fixture about the size of a real profile document.', twitter_username: null,
+  public_repos: 8, public_gists: 8, followers: 17000, following: 9, created_at: '2011-01-25T18:44:36Z', updated_at: '2025-11-01T12:00:00Z',
+  private_gists: 0, total_private_repos: 0, owned_private_repos: 0, disk_usage: 0, collaborators: 0, two_factor_authentication: true,
+  plan: { name: 'free', space: 976562499, collaborators: 0, private_repos: 10000 },
+};
+const body = Buffer.from(JSON.stringify(user));
+const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), etag: 'W/"bench-user-1"', 'x-ratelimit-remaining': '4999' };
+let tokens = 0;
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://upstream');
+  const answer = () => {
+    if (url.pathname === '/api/v3/user') {
+      res.writeHead(200, headers).end(body);
+    } else if (url.pathname === '/login/oauth/authorize') {
+      const back = new URL(url.searchParams.get('redirect_uri')!);
+      back.searchParams.set('code', `code-${++tokens}`);
+      back.searchParams.set('state', url.searchParams.get('state')!);
+      res.writeHead(302, { location: back.toString() }).end();
+    } else if (url.pathname === '/login/oauth/access_token') {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `gho_bench${++tokens}`, token_type: 'bearer', scope: 'read:user,user:email' })));
+    } else {
+      res.writeHead(404).end();
+    }
+  };
+  if (latencyMs > 0) setTimeout(answer, latencyMs);
+  else answer();
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
