@@ -125,9 +125,10 @@ export class AuthFlow {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
+      sessionExpiresAt: session.expiresAt,
       idTokenClaims,
     };
-    await this.sessions.saveConnection(sessionId, session, connection);
+    await this.sessions.saveConnection(sessionId, connection);
     this.logger.info({ provider: provider.id, linked: record.sessionId !== undefined }, 'connection established');
     return {
       sessionId,

@@ -25,5 +25,7 @@ export interface ConnectionRecord {
   refreshToken?: string;
   /** Epoch ms; absent when the provider's token does not expire. */
   accessTokenExpiresAt?: number;
+  /** Epoch ms: the session's expiry, which is also this record's, so reading it needs no session read. */
+  sessionExpiresAt: number;
   idTokenClaims?: JWTPayload;
 }

@@ -16,7 +16,6 @@ export interface SessionView {
 }
 
 const sessionKey = (sessionId: string) => SealedStore.keyFor('session', sessionId);
-// The session hash is the cluster hash tag, so a session's keys live on one Redis node.
 const connectionKey = (sessionId: string, provider: string) => SealedStore.keyFor('conn', sessionId, provider);
 
 /**
@@ -52,8 +51,9 @@ export class Sessions {
     return record;
   }
 
-  async saveConnection(sessionId: string, session: SessionRecord, connection: ConnectionRecord): Promise<void> {
-    await this.store.put(connectionKey(sessionId, connection.provider), connection, session.expiresAt - Date.now());
+  /** A connection lives exactly as long as its session. */
+  async saveConnection(sessionId: string, connection: ConnectionRecord): Promise<void> {
+    await this.store.put(connectionKey(sessionId, connection.provider), connection, connection.sessionExpiresAt - Date.now());
   }
 
   async view(sessionId: string): Promise<SessionView> {
@@ -63,11 +63,11 @@ export class Sessions {
     return { sessionId, expiresAt: session.expiresAt, connections: records.filter((r): r is ConnectionRecord => r !== undefined) };
   }
 
+  /** One store read on the hot path: a connection exists only while its session does. */
   async profile(sessionId: string, providerId: string): Promise<Profile> {
     const provider = this.knownProvider(providerId);
-    const session = await this.require(sessionId);
     let connection = await this.connection(sessionId, providerId);
-    if (this.expiresSoon(connection)) connection = await this.refresh(sessionId, session, provider, connection);
+    if (this.expiresSoon(connection)) connection = await this.refresh(sessionId, provider, connection);
     try {
       return await provider.definition.fetchProfile(await this.callContext(provider, connection));
     } catch (error) {
@@ -77,7 +77,7 @@ export class Sessions {
         await this.store.delete(connectionKey(sessionId, providerId));
         throw error;
       }
-      connection = await this.refresh(sessionId, session, provider, connection);
+      connection = await this.refresh(sessionId, provider, connection);
       return provider.definition.fetchProfile(await this.callContext(provider, connection));
     }
   }
@@ -85,7 +85,6 @@ export class Sessions {
   /** Revokes upstream where the provider supports it (best effort, logged), then forgets the connection. */
   async disconnect(sessionId: string, providerId: string): Promise<void> {
     const provider = this.knownProvider(providerId);
-    await this.require(sessionId);
     const connection = await this.connection(sessionId, providerId);
     await this.revoke(provider, connection);
     await this.store.delete(connectionKey(sessionId, providerId));
@@ -109,7 +108,7 @@ export class Sessions {
 
   private async connection(sessionId: string, providerId: string): Promise<ConnectionRecord> {
     const connection = await this.store.get<ConnectionRecord>(connectionKey(sessionId, providerId));
-    if (!connection) {
+    if (!connection || connection.sessionExpiresAt <= Date.now()) {
       throw new AppError(ErrorCode.SESSION_NOT_FOUND, `The session has no ${providerId} connection.`, { provider: providerId });
     }
     return connection;
@@ -120,17 +119,17 @@ export class Sessions {
   }
 
   /** Single-flight within the process: one refresh call upstream however many readers wait on it. */
-  private refresh(sessionId: string, session: SessionRecord, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
+  private refresh(sessionId: string, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
     const key = connectionKey(sessionId, provider.id);
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.refreshNow(sessionId, session, provider, connection).finally(() => this.refreshing.delete(key));
+      pending = this.refreshNow(sessionId, provider, connection).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;
   }
 
-  private async refreshNow(sessionId: string, session: SessionRecord, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
+  private async refreshNow(sessionId: string, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
     const key = connectionKey(sessionId, provider.id);
     if (!connection.refreshToken || !provider.configured) {
       await this.store.delete(key);
@@ -159,7 +158,7 @@ export class Sessions {
       accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
       scopes: tokens.scopes ?? connection.scopes,
     };
-    await this.saveConnection(sessionId, session, refreshed);
+    await this.saveConnection(sessionId, refreshed);
     this.logger.debug({ provider: provider.id }, 'access token refreshed');
     return refreshed;
   }

@@ -32,7 +32,8 @@ export function createStore(options: StoreOptions): SealedStore {
       ...redisKeyv,
     });
   } else {
-    keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace });
+    // Values are already sealed strings and stay in this process: no serialization round trip.
+    keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace, serialize: undefined, deserialize: undefined });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   return new SealedStore(keyv, keyring);

@@ -16,10 +16,13 @@ export class SealedStore {
     private readonly opTimeoutMs = 3000,
   ) {}
 
-  /** The store key for a handle: `kind:<sha256(handle)>[:suffix]`. */
+  /**
+   * The store key for a handle: `kind:{<sha256(handle)>}[:suffix]`. The braces are a Redis Cluster
+   * hash tag: a session's record and its connections hash to one slot, so they can be read together.
+   */
   static keyFor(kind: string, handle: string, suffix?: string): string {
     const digest = createHash('sha256').update(handle).digest('base64url');
-    return suffix === undefined ? `${kind}:${digest}` : `${kind}:${digest}:${suffix}`;
+    return suffix === undefined ? `${kind}:{${digest}}` : `${kind}:{${digest}}:${suffix}`;
   }
 
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {

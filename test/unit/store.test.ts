@@ -41,14 +41,15 @@ async function expectStoreUnavailable(promise: Promise<unknown>): Promise<void> 
 }
 
 describe('SealedStore keys', () => {
-  it('are kind:<sha256 base64url> of the handle and never contain the handle', () => {
+  it('are kind:{<sha256 base64url>} of the handle (a cluster hash tag) and never contain the handle', () => {
     const handle = randomHandle();
     const key = SealedStore.keyFor('session', handle);
     const digest = createHash('sha256').update(handle).digest('base64url');
-    expect(key).toBe(`session:${digest}`);
-    expect(key).toMatch(/^session:[A-Za-z0-9_-]{43}$/);
+    expect(key).toBe(`session:{${digest}}`);
+    expect(key).toMatch(/^session:\{[A-Za-z0-9_-]{43}\}$/);
     expect(key).not.toContain(handle);
-    expect(SealedStore.keyFor('conn', handle, 'github')).toBe(`conn:${digest}:github`);
+    // A session's connections share its hash tag, so Redis Cluster keeps them in one slot.
+    expect(SealedStore.keyFor('conn', handle, 'github')).toBe(`conn:{${digest}}:github`);
     expect(SealedStore.keyFor('session', randomHandle())).not.toBe(key);
   });
 
