@@ -6,6 +6,7 @@ import { Sessions } from './auth/sessions.js';
 import type { Config } from './config/config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { loadProvidersFile } from './config/providers-file.js';
+import type { Services } from './graphql/context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { createLogger } from './log.js';
@@ -18,6 +19,8 @@ import { Upstream } from './upstream/upstream.js';
 export interface Gateway extends RunningServer {
   config: Readonly<Config>;
   logger: Logger;
+  /** The services behind the API, for in-process callers (benchmarks, tests). */
+  services: Services;
 }
 
 export interface GatewayOptions {
@@ -71,7 +74,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       config.frontendCallbackUrl ?? (demo && config.examplePage && !config.frontendSuccessUrl ? `${config.publicUrl}/` : undefined),
     frontendSuccessUrl: config.frontendSuccessUrl,
   };
-  const http = await startHttpServer({ config, callback, schema, services: { registry, flow, sessions }, store, logger });
+  const services: Services = { registry, flow, sessions };
+  const http = await startHttpServer({ config, callback, schema, services, store, logger });
   if (demo) {
     logger.warn({ provider: 'demo', issuer: demo.issuer }, 'no provider is configured: the built-in demo provider is on (loopback only, fake account)');
   }
@@ -82,6 +86,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...http,
     config,
     logger,
+    services,
     async close() {
       await http.close();
       await Promise.all([upstream.close(), store.close(), demo?.close()]);

@@ -5,6 +5,9 @@ import { pino, type Logger } from 'pino';
  * them on purpose: a stray object in a log line must not leak a token.
  */
 export function createLogger(level: string): Logger {
+  // Lines are buffered (4 kB) and written asynchronously: one write per request line would cost more
+  // than the request's own work. main.ts flushes the buffer on shutdown.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   return pino({
     level,
     base: undefined,
@@ -16,5 +19,5 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  }, destination);
 }

@@ -16,6 +16,7 @@ try {
     gateway.close().then(
       () => {
         clearTimeout(force);
+        gateway.logger.flush();
         process.exit(0);
       },
       (error: unknown) => {

@@ -36,7 +36,8 @@ export function createStore(options: StoreOptions): SealedStore {
     keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace, serialize: undefined, deserialize: undefined });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
-  return new SealedStore(keyv, keyring);
+  const inProcess = !redisUrl && !(redisClusterNodes && redisClusterNodes.length > 0);
+  return new SealedStore(keyv, keyring, inProcess ? 0 : 3000);
 
   function redisAdapter(adapter: KeyvRedis<string>): KeyvRedis<string> {
     adapter.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));

@@ -10,6 +10,7 @@ import type { Keyring } from './keyring.js';
  * the store yields no usable handle, no token and nothing that lives forever.
  */
 export class SealedStore {
+  /** `opTimeoutMs` 0: the store answers in-process and cannot hang, so no timer is armed per call. */
   constructor(
     private readonly keyv: Keyv<string>,
     private readonly keyring: Keyring,
@@ -64,7 +65,7 @@ export class SealedStore {
   /** Disconnects, waiting at most the operation bound (a dead Redis never answers QUIT). */
   async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opTimeoutMs)));
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opTimeoutMs || 1000)));
     await Promise.race([this.keyv.disconnect().catch(() => undefined), bound]);
     clearTimeout(timer);
   }
@@ -78,6 +79,13 @@ export class SealedStore {
 
   /** Every store failure, and every store call slower than the bound, is STORE_UNAVAILABLE. */
   private async guard<T>(operation: Promise<T>): Promise<T> {
+    if (this.opTimeoutMs === 0) {
+      try {
+        return await operation;
+      } catch (cause) {
+        throw new AppError(ErrorCode.STORE_UNAVAILABLE, 'The session store is unavailable; try again shortly.', { cause });
+      }
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`store did not answer within ${this.opTimeoutMs} ms`)), this.opTimeoutMs);

@@ -116,6 +116,7 @@ export class Upstream {
   }
 
   private log(req: UpstreamRequest, started: number, status?: number, error?: unknown): void {
+    if (!this.logger.isLevelEnabled('debug')) return; // on the hot path: build nothing that is not written
     // The path only: query strings and bodies may carry codes or tokens.
     const url = new URL(req.url);
     this.logger.debug(
