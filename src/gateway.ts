@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { AuthFlow } from './auth/flow.js';
 import { RateLimiter } from './auth/rate-limiter.js';
+import { Refresher } from './auth/refresh.js';
 import { Sessions } from './auth/sessions.js';
 import type { Config } from './config/config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
@@ -61,7 +62,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     { providers: demo ? { ...config.providers, demo: demo.settings } : config.providers },
     upstream,
   );
-  const sessions = new Sessions(store, registry, upstream, logger, config);
+  // The refresh lock outlives one token request (the request's own bound plus a margin).
+  const refresher = new Refresher(store, upstream, logger, { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 });
+  const sessions = new Sessions(store, registry, upstream, logger, refresher, config);
   const flow = new AuthFlow(store, registry, sessions, upstream, new RateLimiter(config.startAuthRateLimit), logger, config.stateTtlSeconds);
 
   void registry.warmUp((provider, error) =>

@@ -7,7 +7,7 @@ import { SealedStore } from '../store/store.js';
 import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
 import { randomHandle } from './random.js';
 import type { ConnectionRecord, SessionRecord } from './records.js';
-import { requestTokens } from './token-endpoint.js';
+import { connectionKey, type Refresher } from './refresh.js';
 
 export interface SessionView {
   sessionId: string;
@@ -16,7 +16,6 @@ export interface SessionView {
 }
 
 const sessionKey = (sessionId: string) => SealedStore.keyFor('session', sessionId);
-const connectionKey = (sessionId: string, provider: string) => SealedStore.keyFor('conn', sessionId, provider);
 
 /**
  * Sessions and their connections: reading, refreshing, calling the provider's API, forgetting.
@@ -24,15 +23,13 @@ const connectionKey = (sessionId: string, provider: string) => SealedStore.keyFo
  * refreshing one provider's tokens never races with linking another.
  */
 export class Sessions {
-  /** In-flight refreshes by connection key: concurrent readers of an expired token share one. */
-  private readonly refreshing = new Map<string, Promise<ConnectionRecord>>();
-
   constructor(
     private readonly store: SealedStore,
     private readonly registry: ProviderRegistry,
     private readonly upstream: Upstream,
     private readonly logger: Logger,
-    private readonly options: { sessionTtlSeconds: number; refreshMarginSeconds: number },
+    private readonly refresher: Refresher,
+    private readonly options: { sessionTtlSeconds: number },
   ) {}
 
   async create(): Promise<{ sessionId: string; record: SessionRecord }> {
@@ -52,8 +49,8 @@ export class Sessions {
   }
 
   /** A connection lives exactly as long as its session. */
-  async saveConnection(sessionId: string, connection: ConnectionRecord): Promise<void> {
-    await this.store.put(connectionKey(sessionId, connection.provider), connection, connection.sessionExpiresAt - Date.now());
+  saveConnection(sessionId: string, connection: ConnectionRecord): Promise<void> {
+    return this.refresher.save(sessionId, connection);
   }
 
   async view(sessionId: string): Promise<SessionView> {
@@ -67,17 +64,17 @@ export class Sessions {
   async profile(sessionId: string, providerId: string): Promise<Profile> {
     const provider = this.knownProvider(providerId);
     let connection = await this.connection(sessionId, providerId);
-    if (this.expiresSoon(connection)) connection = await this.refresh(sessionId, provider, connection);
+    if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
     try {
       return await provider.definition.fetchProfile(await this.callContext(provider, connection));
     } catch (error) {
       // A 401 on a token we believed valid: refresh once if we can, else the grant is gone.
       if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
       if (!connection.refreshToken) {
-        await this.store.delete(connectionKey(sessionId, providerId));
+        await this.refresher.forget(sessionId, providerId);
         throw error;
       }
-      connection = await this.refresh(sessionId, provider, connection);
+      connection = await this.refresher.refresh(sessionId, provider, connection);
       return provider.definition.fetchProfile(await this.callContext(provider, connection));
     }
   }
@@ -87,7 +84,7 @@ export class Sessions {
     const provider = this.knownProvider(providerId);
     const connection = await this.connection(sessionId, providerId);
     await this.revoke(provider, connection);
-    await this.store.delete(connectionKey(sessionId, providerId));
+    await this.refresher.forget(sessionId, providerId);
   }
 
   async end(sessionId: string): Promise<void> {
@@ -95,7 +92,7 @@ export class Sessions {
     for (const connection of view.connections) {
       const provider = this.registry.known(connection.provider);
       if (provider) await this.revoke(provider, connection);
-      await this.store.delete(connectionKey(sessionId, connection.provider));
+      await this.refresher.forget(sessionId, connection.provider);
     }
     await this.store.delete(sessionKey(sessionId));
   }
@@ -112,55 +109,6 @@ export class Sessions {
       throw new AppError(ErrorCode.SESSION_NOT_FOUND, `The session has no ${providerId} connection.`, { provider: providerId });
     }
     return connection;
-  }
-
-  private expiresSoon(connection: ConnectionRecord): boolean {
-    return connection.accessTokenExpiresAt !== undefined && connection.accessTokenExpiresAt - this.options.refreshMarginSeconds * 1000 <= Date.now();
-  }
-
-  /** Single-flight within the process: one refresh call upstream however many readers wait on it. */
-  private refresh(sessionId: string, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
-    const key = connectionKey(sessionId, provider.id);
-    let pending = this.refreshing.get(key);
-    if (!pending) {
-      pending = this.refreshNow(sessionId, provider, connection).finally(() => this.refreshing.delete(key));
-      this.refreshing.set(key, pending);
-    }
-    return pending;
-  }
-
-  private async refreshNow(sessionId: string, provider: RuntimeProvider, connection: ConnectionRecord): Promise<ConnectionRecord> {
-    const key = connectionKey(sessionId, provider.id);
-    if (!connection.refreshToken || !provider.configured) {
-      await this.store.delete(key);
-      throw new AppError(ErrorCode.REAUTH_REQUIRED, `The ${provider.definition.name} access token expired; connect again.`, { provider: provider.id });
-    }
-    const endpoints = await provider.endpoints();
-    let tokens;
-    try {
-      tokens = await requestTokens(this.upstream, provider, endpoints.tokenUrl, endpoints.clientAuth, {
-        grant_type: 'refresh_token',
-        refresh_token: connection.refreshToken,
-      });
-    } catch (error) {
-      if (error instanceof AppError && error.code === ErrorCode.REAUTH_REQUIRED) {
-        // The grant is dead (revoked, or a refresh token past its lifetime): forget it.
-        await this.store.delete(key);
-        this.logger.info({ provider: provider.id }, 'refresh refused; connection forgotten');
-      }
-      throw error;
-    }
-    const refreshed: ConnectionRecord = {
-      ...connection,
-      accessToken: tokens.accessToken,
-      // A refresh response may omit refresh_token: the old one stays valid (RFC 6749 §6).
-      refreshToken: tokens.refreshToken ?? connection.refreshToken,
-      accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
-      scopes: tokens.scopes ?? connection.scopes,
-    };
-    await this.saveConnection(sessionId, refreshed);
-    this.logger.debug({ provider: provider.id }, 'access token refreshed');
-    return refreshed;
   }
 
   private async revoke(provider: RuntimeProvider, connection: ConnectionRecord): Promise<void> {

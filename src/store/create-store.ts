@@ -1,6 +1,7 @@
 import { Keyv } from 'keyv';
 import KeyvRedis, { createCluster } from '@keyv/redis';
 import type { Logger } from 'pino';
+import { InProcessCoordination, RedisCoordination, type Coordination } from './coordination.js';
 import { MemoryStore } from './memory-store.js';
 import { SealedStore } from './store.js';
 import type { Keyring } from './keyring.js';
@@ -20,24 +21,24 @@ export interface StoreOptions {
 export function createStore(options: StoreOptions): SealedStore {
   const { redisUrl, redisClusterNodes, namespace, keyring, logger, memoryMaxEntries = 500_000 } = options;
   let keyv: Keyv<string>;
-  if (redisClusterNodes && redisClusterNodes.length > 0) {
-    const cluster = createCluster({
-      rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })),
-    });
-    keyv = new Keyv<string>({ store: redisAdapter(new KeyvRedis(cluster, redisOptions())), namespace, ...redisKeyv });
-  } else if (redisUrl) {
-    keyv = new Keyv<string>({
-      store: redisAdapter(new KeyvRedis({ url: redisUrl, socket: { connectTimeout: 2000 } }, redisOptions())),
-      namespace,
-      ...redisKeyv,
-    });
+  let coordination: Coordination;
+  if (redisUrl || (redisClusterNodes && redisClusterNodes.length > 0)) {
+    const connection =
+      redisClusterNodes && redisClusterNodes.length > 0
+        ? createCluster({ rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })) })
+        : { url: redisUrl, socket: { connectTimeout: 2000 } };
+    const adapter = redisAdapter(new KeyvRedis<string>(connection, redisOptions()));
+    keyv = new Keyv<string>({ store: adapter, namespace, ...redisKeyv });
+    // Same client and the adapter's key prefix (`namespace::key`), so all of a session's keys share a slot.
+    coordination = new RedisCoordination(() => adapter.getClient(), `${namespace}${adapter.keyPrefixSeparator}`);
   } else {
+    coordination = new InProcessCoordination();
     // Values are already sealed strings and stay in this process: no serialization round trip.
     keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace, serialize: undefined, deserialize: undefined });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   const inProcess = !redisUrl && !(redisClusterNodes && redisClusterNodes.length > 0);
-  return new SealedStore(keyv, keyring, inProcess ? 0 : 3000);
+  return new SealedStore(keyv, keyring, coordination, inProcess ? 0 : 3000);
 
   function redisAdapter(adapter: KeyvRedis<string>): KeyvRedis<string> {
     adapter.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));

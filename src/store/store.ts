@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Keyv } from 'keyv';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
 
 /**
@@ -14,6 +15,7 @@ export class SealedStore {
   constructor(
     private readonly keyv: Keyv<string>,
     private readonly keyring: Keyring,
+    private readonly coordination: Coordination,
     private readonly opTimeoutMs = 3000,
   ) {}
 
@@ -55,6 +57,29 @@ export class SealedStore {
 
   async delete(key: string): Promise<boolean> {
     return this.guard(this.keyv.delete(key));
+  }
+
+  /** A lock only one replica holds at a time; returns its owner token, or undefined when taken. */
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const owner = randomBytes(16).toString('base64url');
+    return (await this.guard(this.coordination.acquire(key, owner, ttlMs))) ? owner : undefined;
+  }
+
+  async releaseLock(key: string, owner: string): Promise<void> {
+    await this.guard(this.coordination.release(key, owner));
+  }
+
+  /** A short non-secret marker (a version, a fingerprint), written unsealed so Redis can compare it. */
+  async putMarker(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.guard(this.coordination.set(key, value, ttlMs));
+  }
+
+  async compareAndSetMarker(key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
+    return this.guard(this.coordination.compareAndSet(key, expected, next, ttlMs));
+  }
+
+  async deleteMarker(key: string): Promise<void> {
+    await this.guard(this.coordination.delete(key));
   }
 
   /** Resolves when the store answers a round trip. */

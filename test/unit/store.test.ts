@@ -8,6 +8,7 @@ import { ErrorCode } from '../../src/errors/codes.js';
 import { randomHandle } from '../../src/auth/random.js';
 import { createStore } from '../../src/store/create-store.js';
 import { Keyring } from '../../src/store/keyring.js';
+import { InProcessCoordination } from '../../src/store/coordination.js';
 import { SealedStore } from '../../src/store/store.js';
 
 const accessToken = 'BQDk3v9sQ2hX0tL1Yq7mZpA4cR8uW6nE5jG2fH1kT0';
@@ -16,7 +17,7 @@ const refreshToken = 'AQAb7Xw2pL9eK4rT1uY6iO3pA8sD5fG0hJ2kL7zXcV';
 function openStore(opTimeoutMs?: number) {
   const map = new Map<string, unknown>();
   const keyv = new Keyv<string>({ store: map });
-  return { map, store: new SealedStore(keyv, new Keyring([Buffer.alloc(32, 7)]), opTimeoutMs) };
+  return { map, store: new SealedStore(keyv, new Keyring([Buffer.alloc(32, 7)]), new InProcessCoordination(), opTimeoutMs) };
 }
 
 /** A keyv stand-in whose every operation behaves as `operation` says. */
@@ -151,6 +152,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))),
       Keyring.ephemeral(),
+      new InProcessCoordination(),
       100,
     );
     await expectStoreUnavailable(store.get(key));
@@ -166,6 +168,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => new Promise<never>(() => undefined)),
       Keyring.ephemeral(),
+      new InProcessCoordination(),
       50,
     );
     const started = Date.now();
@@ -179,6 +182,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => Promise.reject(new Error('NOAUTH redis://:hunter2@10.0.0.5'))),
       Keyring.ephemeral(),
+      new InProcessCoordination(),
       100,
     );
     const error = (await store.get(key).catch((e: unknown) => e)) as AppError;
