@@ -8,6 +8,7 @@ import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
 import { randomHandle } from './random.js';
 import type { ConnectionRecord, SessionRecord } from './records.js';
 import { connectionKey, type Refresher } from './refresh.js';
+import { EtagCache } from '../upstream/etag-cache.js';
 
 export interface SessionView {
   sessionId: string;
@@ -31,6 +32,10 @@ export class Sessions {
     private readonly refresher: Refresher,
     private readonly options: { sessionTtlSeconds: number },
   ) {}
+
+  /** Profile reads in flight, by connection key. */
+  private readonly reading = new Map<string, Promise<Profile>>();
+  private readonly etags = new EtagCache();
 
   async create(): Promise<{ sessionId: string; record: SessionRecord }> {
     const sessionId = randomHandle();
@@ -60,8 +65,19 @@ export class Sessions {
     return { sessionId, expiresAt: session.expiresAt, connections: records.filter((r): r is ConnectionRecord => r !== undefined) };
   }
 
+  /** Identical concurrent reads of one connection's profile share one upstream call. */
+  profile(sessionId: string, providerId: string): Promise<Profile> {
+    const key = connectionKey(sessionId, providerId);
+    let pending = this.reading.get(key);
+    if (!pending) {
+      pending = this.readProfile(sessionId, providerId).finally(() => this.reading.delete(key));
+      this.reading.set(key, pending);
+    }
+    return pending;
+  }
+
   /** One store read on the hot path: a connection exists only while its session does. */
-  async profile(sessionId: string, providerId: string): Promise<Profile> {
+  private async readProfile(sessionId: string, providerId: string): Promise<Profile> {
     const provider = this.knownProvider(providerId);
     let connection = await this.connection(sessionId, providerId);
     if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
@@ -152,15 +168,27 @@ export class Sessions {
       accessToken: connection.accessToken,
       refreshToken: connection.refreshToken,
       idTokenClaims: connection.idTokenClaims,
-      api: (pathOrUrl, init = {}) =>
-        this.upstream.send({
+      api: async (pathOrUrl, init = {}) => {
+        const method = init.method ?? 'GET';
+        const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${endpoints.apiUrl ?? ''}${pathOrUrl}`;
+        const cacheKey = method === 'GET' ? EtagCache.keyFor(connection.accessToken, url) : undefined;
+        const etag = cacheKey && this.etags.etag(cacheKey);
+        const response = await this.upstream.send({
           provider: provider.id,
-          method: init.method ?? 'GET',
-          url: /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${endpoints.apiUrl ?? ''}${pathOrUrl}`,
-          headers: { accept: 'application/json', ...apiHeaders, authorization: `Bearer ${connection.accessToken}`, ...init.headers },
+          method,
+          url,
+          headers: {
+            accept: 'application/json',
+            ...apiHeaders,
+            authorization: `Bearer ${connection.accessToken}`,
+            ...(etag && { 'if-none-match': etag }),
+            ...init.headers,
+          },
           body: init.body,
           idempotent: true,
-        }),
+        });
+        return cacheKey ? this.etags.settle(cacheKey, response) : response;
+      },
       json: <T>(response: { status: number; text: string; headers: Record<string, string | string[] | undefined> }) => {
         if (response.status < 200 || response.status >= 300) throw apiError(response, provider.id);
         return parseJson<T>(response, provider.id) as T;
