@@ -226,9 +226,11 @@ async function main(): Promise<void> {
   try {
     const up0 = track(await spawnPrintingPort('upstream 0 ms', 'bench/upstream.js', ['0']));
     const up20 = track(await spawnPrintingPort('upstream 20 ms', 'bench/upstream.js', ['20']));
+    const upEtag = track(await spawnPrintingPort('upstream 0 ms, conditional', 'bench/upstream.js', ['0', 'conditional']));
     const baseline = track(await spawnPrintingPort('baseline', 'bench/baseline.js'));
     const memory = track(await spawnGateway('gateway (memory)', up0.url));
     const memory20 = track(await spawnGateway('gateway (memory, 20 ms upstream)', up20.url));
+    const cached = track(await spawnGateway('gateway (memory, 304 upstream)', upEtag.url));
     const redis = (await redisReachable())
       ? track(await spawnGateway('gateway (Redis)', up0.url, { REDIS_URL, STORE_NAMESPACE: namespace, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }))
       : undefined;
@@ -243,6 +245,8 @@ async function main(): Promise<void> {
     for (const c of [10, 50]) rows.push(await compare('profile, memory store, 0 ms upstream', baseline, memory, memoryBodies, c));
     const bodies20 = await profileBodies(memory20);
     for (const c of [10, 50]) rows.push(await compare('profile, memory store, 20 ms upstream', baseline, memory20, bodies20, c, 20));
+    const cachedBodies = await profileBodies(cached);
+    for (const c of [10, 50]) rows.push(await compare('profile, conditional-request cache hit (304)', baseline, cached, cachedBodies, c));
     if (redis) {
       const redisBodies = await profileBodies(redis);
       for (const c of [10, 50]) rows.push(await compare('profile, Redis store, 0 ms upstream', baseline, redis, redisBodies, c));

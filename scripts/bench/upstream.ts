@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 /**
  * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document, keep-alive, an
  * optional added latency, and just enough of the authorization and token endpoints for whole flows.
- * Usage: node upstream.js <latencyMs>; prints its port on stdout.
+ * Usage: node upstream.js <latencyMs> [conditional]; prints its port on stdout. With `conditional`
+ * it answers 304 to a matching If-None-Match, as GitHub does.
  */
 const latencyMs = Number(process.argv[2] ?? 0);
+const conditional = process.argv[3] === 'conditional';
 const user = {
   login: 'octocat', id: 583231, node_id: 'MDQ6VXNlcjU4MzIzMQ==', avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
   gravatar_id: '', url: 'https://api.github.com/users/octocat', html_url: 'https://github.com/octocat',
@@ -29,7 +31,8 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://upstream');
   const answer = () => {
     if (url.pathname === '/api/v3/user') {
-      res.writeHead(200, headers).end(body);
+      if (conditional && req.headers['if-none-match'] === headers.etag) res.writeHead(304, { etag: headers.etag }).end();
+      else res.writeHead(200, headers).end(body);
     } else if (url.pathname === '/login/oauth/authorize') {
       const back = new URL(url.searchParams.get('redirect_uri')!);
       back.searchParams.set('code', `code-${++tokens}`);
