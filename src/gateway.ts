@@ -11,6 +11,7 @@ import type { Services } from './graphql/context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { Metrics } from './metrics.js';
 import { builtinProviders, ProviderRegistry } from './providers/index.js';
 import type { ProviderDefinition } from './providers/types.js';
 import { createStore } from './store/create-store.js';
@@ -44,7 +45,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     keyring = Keyring.ephemeral();
     logger.warn('TOKEN_ENCRYPTION_KEY is not set: tokens are sealed with a random per-process key and lost on restart');
   }
+  const metrics = new Metrics();
   const store = createStore({
+    onError: () => metrics.storeErrors.inc(),
     redisUrl: config.redisUrl,
     redisClusterNodes: config.redisClusterNodes,
     namespace: config.storeNamespace,
@@ -52,7 +55,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     logger,
     memoryMaxEntries: config.memoryStoreMaxEntries,
   });
-  const upstream = new Upstream(config.upstreamTimeoutMs, logger);
+  const upstream = new Upstream(config.upstreamTimeoutMs, logger, metrics);
 
   const anyConfigured = definitions.some((d) => config.providers[d.id]?.clientId);
   // Imported only when needed: production never loads the demo's OpenID Provider.
@@ -63,9 +66,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     upstream,
   );
   // The refresh lock outlives one token request (the request's own bound plus a margin).
-  const refresher = new Refresher(store, upstream, logger, { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 });
+  const refresher = new Refresher(store, upstream, logger, { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 }, metrics);
   const sessions = new Sessions(store, registry, upstream, logger, refresher, config);
-  const flow = new AuthFlow(store, registry, sessions, upstream, new RateLimiter(config.startAuthRateLimit), logger, config.stateTtlSeconds);
+  const flow = new AuthFlow(store, registry, sessions, upstream, new RateLimiter(config.startAuthRateLimit), logger, config.stateTtlSeconds, metrics);
 
   void registry.warmUp((provider, error) =>
     logger.warn({ provider, err: error instanceof Error ? error.message : String(error) }, 'discovery failed; retried on first use'),
@@ -78,7 +81,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     frontendSuccessUrl: config.frontendSuccessUrl,
   };
   const services: Services = { registry, flow, sessions };
-  const http = await startHttpServer({ config, callback, schema, services, store, logger });
+  const http = await startHttpServer({ config, metrics, callback, schema, services, store, logger });
   if (demo) {
     logger.warn({ provider: 'demo', issuer: demo.issuer }, 'no provider is configured: the built-in demo provider is on (loopback only, fake account)');
   }

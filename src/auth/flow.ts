@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import type { Metrics } from '../metrics.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { SealedStore } from '../store/store.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -38,6 +39,7 @@ export class AuthFlow {
     private readonly limiter: RateLimiter,
     private readonly logger: Logger,
     private readonly stateTtlSeconds: number,
+    private readonly metrics?: Metrics,
   ) {}
 
   async start(providerId: string, options: { scopes?: string[]; sessionId?: string }, client: string): Promise<StartedAuth> {
@@ -83,6 +85,7 @@ export class AuthFlow {
     const endpoints = await this.registry.require(providerId).endpoints();
     const mismatch = iss === undefined ? endpoints.issRequired : endpoints.issOnCallback && iss !== endpoints.issuer;
     if (!mismatch) return;
+    this.metrics?.stateRejections.inc({ reason: iss === undefined ? 'missing_iss' : 'issuer_mismatch' });
     if (state) await this.store.take(stateKey(state));
     throw new AppError(ErrorCode.INVALID_STATE, 'The authorization response came from an unexpected issuer.', { provider: providerId });
   }
@@ -92,6 +95,7 @@ export class AuthFlow {
     // Claimed atomically: of two concurrent completions with one state, one finds nothing.
     const record = await this.store.take<StateRecord>(stateKey(state));
     if (!record || record.provider !== provider.id) {
+      this.metrics?.stateRejections.inc({ reason: record ? 'wrong_provider' : 'unknown' });
       throw new AppError(ErrorCode.INVALID_STATE, 'The state is unknown, expired, already used, or belongs to another provider.', { provider: providerId });
     }
     const endpoints = await provider.endpoints();

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import type { Metrics } from '../metrics.js';
 import type { RuntimeProvider } from '../providers/registry.js';
 import { SealedStore } from '../store/store.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -40,6 +41,7 @@ export class Refresher {
     private readonly upstream: Upstream,
     private readonly logger: Logger,
     private readonly options: { refreshMarginSeconds: number; lockTtlMs: number },
+    private readonly metrics?: Metrics,
   ) {}
 
   /** The access token expires within the margin: refresh before use, not after a failure. */
@@ -63,10 +65,12 @@ export class Refresher {
   refresh(sessionId: string, provider: RuntimeProvider, seen: ConnectionRecord): Promise<ConnectionRecord> {
     const key = connectionKey(sessionId, provider.id);
     let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.coordinated(sessionId, provider, seen).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+    if (pending) {
+      this.metrics?.refreshes.inc({ provider: provider.id, result: 'coalesced' });
+      return pending;
     }
+    pending = this.coordinated(sessionId, provider, seen).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, pending);
     return pending;
   }
 
@@ -86,7 +90,10 @@ export class Refresher {
       // Another replica is refreshing: wait for its pair rather than spend the refresh token again.
       await sleep(wait);
       const current = await this.current(sessionId, provider);
-      if (this.renewedSince(current, seen)) return current;
+      if (this.renewedSince(current, seen)) {
+        this.metrics?.refreshes.inc({ provider: provider.id, result: 'coalesced' });
+        return current;
+      }
       if (Date.now() > deadline) {
         throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `Renewing the ${provider.definition.name} token took too long; try again.`, { provider: provider.id });
       }
@@ -116,6 +123,7 @@ export class Refresher {
         refresh_token: current.refreshToken,
       });
     } catch (error) {
+      this.metrics?.refreshes.inc({ provider: provider.id, result: 'failed' });
       if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
       // A replica whose lock had expired may have rotated the pair meanwhile: read once more.
       const again = await this.store.get<ConnectionRecord>(connectionKey(sessionId, provider.id));
@@ -141,6 +149,7 @@ export class Refresher {
       return this.current(sessionId, provider);
     }
     await this.store.put(connectionKey(sessionId, provider.id), refreshed, ttl);
+    this.metrics?.refreshes.inc({ provider: provider.id, result: 'succeeded' });
     this.logger.debug({ provider: provider.id }, 'access token refreshed');
     return refreshed;
   }

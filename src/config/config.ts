@@ -33,6 +33,10 @@ export interface Config {
   refreshMarginSeconds: number;
   startAuthRateLimit: number;
   maxBodyBytes: number;
+  /** Deepest field nesting a GraphQL operation may have (introspection subtrees aside). */
+  graphqlMaxDepth: number;
+  /** Highest cost a GraphQL operation may have (see src/graphql/limits.ts). */
+  graphqlMaxCost: number;
   frontendCallbackUrl?: string;
   frontendSuccessUrl?: string;
   corsOrigins: string[];

@@ -62,7 +62,7 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     redisUrl,
     redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
-    storeNamespace: read.string('STORE_NAMESPACE') ?? 'oauth-gateway',
+    storeNamespace: read.matching('STORE_NAMESPACE', /^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - (no braces: they would change the Redis Cluster hash tag)') ?? 'oauth-gateway',
     memoryStoreMaxEntries: read.int('MEMORY_STORE_MAX_ENTRIES', 500000, 100, 100000000),
     encryptionKeys,
     stateTtlSeconds: read.int('STATE_TTL_SECONDS', 600, 10, 86400),
@@ -71,6 +71,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     refreshMarginSeconds: read.int('REFRESH_MARGIN_SECONDS', 60, 0, 3600),
     startAuthRateLimit: read.int('START_AUTH_RATE_LIMIT', 120, 0, 1000000),
     maxBodyBytes: read.int('MAX_BODY_BYTES', 1048576, 1024, 104857600),
+    graphqlMaxDepth: read.int('GRAPHQL_MAX_DEPTH', 8, 1, 100),
+    graphqlMaxCost: read.int('GRAPHQL_MAX_COST', 200, 1, 1000000),
     frontendCallbackUrl: read.url('FRONTEND_CALLBACK_URL'),
     frontendSuccessUrl: read.url('FRONTEND_SUCCESS_URL'),
     corsOrigins: read.list('CORS_ORIGINS'),
@@ -106,6 +108,13 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  matching(name: string, pattern: RegExp, expected: string): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined || pattern.test(raw)) return raw;
+    this.problems.push(`${name}: "${raw}" must be ${expected}`);
+    return undefined;
   }
 
   bool(name: string, fallback: boolean): boolean {

@@ -43,7 +43,8 @@ export class GatewayResolver {
 
   @Mutation(() => AuthStart, { description: 'Starts an authorization: returns the URL to send the user to.' })
   startAuth(@Args() { provider, options }: StartAuthArgs, @Ctx() { services, client }: GraphQLContext): Promise<AuthStart> {
-    return services.flow.start(provider, { scopes: options?.scopes, sessionId: options?.sessionId }, client);
+    // An explicit null in an optional input field means "not given".
+    return services.flow.start(provider, { scopes: options?.scopes ?? undefined, sessionId: options?.sessionId ?? undefined }, client);
   }
 
   @Mutation(() => AuthSession, {

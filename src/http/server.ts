@@ -9,6 +9,8 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
+import { costLimit, depthLimit } from '../graphql/limits.js';
+import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { handleCallback, type CallbackOptions } from './callback.js';
 import { EXAMPLE_PAGE_CSP, loadStaticFiles } from './static-files.js';
@@ -29,8 +31,10 @@ type Context = GraphQLContext & { note: RequestNote };
 const statusFromErrors: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response, contextValue, operationName }) {
-        contextValue.note.operation = operationName ?? undefined;
+      async willSendResponse({ response, contextValue, operation }) {
+        // Named by the root field (bounded by the schema), never by the client's operation name.
+        const fields = operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : [])) ?? [];
+        contextValue.note.operation = fields.length === 1 ? fields[0] : fields.length > 1 ? 'multiple' : 'invalid';
         if (response.body.kind !== 'single') return;
         const { errors, data } = response.body.singleResult;
         const first = errors?.[0]?.extensions as { code?: string; http?: { status?: number } } | undefined;
@@ -44,11 +48,31 @@ const statusFromErrors: ApolloServerPlugin<Context> = {
 
 export interface HttpServerOptions {
   config: Readonly<Config>;
+  metrics: Metrics;
   callback: CallbackOptions;
   schema: GraphQLSchema;
   services: Services;
   store: SealedStore;
   logger: Logger;
+}
+
+/**
+ * The request target as a URL, or undefined when it is not one. The target is appended to a fixed
+ * origin rather than resolved against it: `//host:port/...` is a path here, not another host.
+ */
+function requestUrl(target = '/'): URL | undefined {
+  if (!target.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://gateway.invalid${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The metrics label of a request outside GraphQL: a fixed route name, never the raw path. */
+function routeName(path: string): string {
+  if (path === '/healthz' || path === '/readyz' || path === '/graphql') return path.slice(1);
+  return path.startsWith('/callback/') ? 'callback' : path === '/' || /^\/[\w.-]+\.(js|css|svg|html)$/.test(path) ? 'static' : 'not_found';
 }
 
 export interface RunningServer {
@@ -58,7 +82,7 @@ export interface RunningServer {
 }
 
 /** One node:http server: `/graphql` (Apollo), `/callback/:provider`, `/healthz`, `/readyz`, JSON 404s. */
-export async function startHttpServer({ config, callback: callbackOptions, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
+export async function startHttpServer({ config, metrics, callback: callbackOptions, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
   const server = createServer();
   // The request line has a fixed shape with no secret in it (path without query, codes, numbers), so it
   // skips the redaction pass that every other log line pays for.
@@ -71,6 +95,7 @@ export async function startHttpServer({ config, callback: callbackOptions, schem
     // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race its shutdown.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost)],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), statusFromErrors],
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
@@ -129,13 +154,22 @@ export async function startHttpServer({ config, callback: callbackOptions, schem
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const note: RequestNote = {};
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const url = requestUrl(req.url);
     const route = async () => {
       if (cors(req, res)) {
         res.writeHead(204).end();
         return;
       }
-      if (url.pathname === '/graphql') return graphql(req, res, url, note);
+      if (!url) {
+        note.errorCode = ErrorCode.BAD_USER_INPUT;
+        return sendError(res, new AppError(ErrorCode.BAD_USER_INPUT, 'The request target is not a valid path.'));
+      }
+      if (url.pathname === '/graphql') {
+        if (req.method !== 'GET' && req.method !== 'POST') {
+          return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: '/graphql answers GET and POST.' }, { allow: 'GET, POST' });
+        }
+        return graphql(req, res, url, note);
+      }
       // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
       const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
       if (callback && req.method === 'GET') {
@@ -144,6 +178,11 @@ export async function startHttpServer({ config, callback: callbackOptions, schem
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/metrics' && req.method === 'GET') {
+        note.operation = 'metrics';
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return void res.end(await metrics.registry.metrics());
+      }
       const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
       if (file) {
         res.writeHead(200, { 'content-type': file.type, 'content-security-policy': EXAMPLE_PAGE_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
@@ -162,6 +201,12 @@ export async function startHttpServer({ config, callback: callbackOptions, schem
     route()
       .catch((error: unknown) => {
         if (res.headersSent) return void res.destroy();
+        if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.socket.destroyed) {
+          // The client went away mid-request (a cut body, a closed socket): nobody to answer, nothing to alarm.
+          note.errorCode = 'CLIENT_CLOSED_REQUEST';
+          res.statusCode = 499;
+          return void res.destroy();
+        }
         if (error instanceof BodyTooLarge) {
           note.errorCode = ErrorCode.BAD_USER_INPUT;
           return sendError(res, tooLarge(config.maxBodyBytes), 413);
@@ -172,10 +217,13 @@ export async function startHttpServer({ config, callback: callbackOptions, schem
         sendError(res, appError);
       })
       .finally(() => {
+        const operation = note.operation ?? routeName(url?.pathname ?? '');
+        metrics.requests.inc({ operation, outcome: note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`) });
+        metrics.requestDuration.observe({ operation }, (performance.now() - started) / 1000);
         requestLog.info(
           {
             method: req.method,
-            path: url.pathname,
+            path: url?.pathname,
             operation: note.operation,
             status: res.statusCode,
             errorCode: note.errorCode,

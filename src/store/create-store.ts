@@ -13,6 +13,8 @@ export interface StoreOptions {
   namespace: string;
   keyring: Keyring;
   logger: Logger;
+  /** Called on every failed or timed-out store operation (metrics). */
+  onError?: () => void;
   /** Size bound of the in-process store (default 500 000 entries). */
   memoryMaxEntries?: number;
 }
@@ -25,9 +27,12 @@ export function createStore(options: StoreOptions): SealedStore {
   if (redisUrl || (redisClusterNodes && redisClusterNodes.length > 0)) {
     const connection =
       redisClusterNodes && redisClusterNodes.length > 0
-        ? createCluster({ rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })) })
-        : { url: redisUrl, socket: { connectTimeout: 2000 } };
-    const adapter = redisAdapter(new KeyvRedis<string>(connection, redisOptions()));
+        ? createCluster({
+            rootNodes: redisClusterNodes.map((node) => ({ url: `redis://${node}`, socket: { connectTimeout: 2000 } })),
+            defaults: { disableOfflineQueue: true },
+          })
+        : { url: redisUrl, socket: { connectTimeout: 2000 }, disableOfflineQueue: true };
+    const adapter = redisAdapter(new GatewayRedis(connection, redisOptions()));
     keyv = new Keyv<string>({ store: adapter, namespace, ...redisKeyv });
     // Same client and the adapter's key prefix (`namespace::key`), so all of a session's keys share a slot.
     coordination = new RedisCoordination(() => adapter.getClient(), `${namespace}${adapter.keyPrefixSeparator}`);
@@ -38,7 +43,7 @@ export function createStore(options: StoreOptions): SealedStore {
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   const inProcess = !redisUrl && !(redisClusterNodes && redisClusterNodes.length > 0);
-  return new SealedStore(keyv, keyring, coordination, inProcess ? 0 : 3000);
+  return new SealedStore(keyv, keyring, coordination, inProcess ? 0 : 3000, options.onError);
 
   function redisAdapter(adapter: KeyvRedis<string>): KeyvRedis<string> {
     adapter.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
@@ -51,6 +56,19 @@ export function createStore(options: StoreOptions): SealedStore {
  * namespace itself, so Keyv must not add it a second time.
  */
 const redisKeyv = { throwOnErrors: true, useKeyPrefix: false } as const;
+
+/**
+ * Commands fail at once while Redis is unreachable (`disableOfflineQueue` above) instead of waiting
+ * in a queue, which would hold every request for the full timeout and replay writes whose callers
+ * were already told they failed. Closing destroys a client that is not connected: a graceful QUIT
+ * would wait for a server that is not there.
+ */
+class GatewayRedis extends KeyvRedis<string> {
+  override async disconnect(force?: boolean): Promise<void> {
+    const ready = (this.client as { isReady?: boolean }).isReady !== false;
+    await super.disconnect(force ?? !ready);
+  }
+}
 
 function redisOptions() {
   // Fail instead of answering "not found" when Redis is down: a missing session and an unreachable

@@ -17,6 +17,7 @@ export class SealedStore {
     private readonly keyring: Keyring,
     private readonly coordination: Coordination,
     private readonly opTimeoutMs = 3000,
+    private readonly onError: () => void = () => {},
   ) {}
 
   /**
@@ -108,6 +109,7 @@ export class SealedStore {
       try {
         return await operation;
       } catch (cause) {
+        this.onError();
         throw new AppError(ErrorCode.STORE_UNAVAILABLE, 'The session store is unavailable; try again shortly.', { cause });
       }
     }
@@ -118,6 +120,7 @@ export class SealedStore {
     try {
       return await Promise.race([operation, timeout]);
     } catch (cause) {
+      this.onError();
       throw new AppError(ErrorCode.STORE_UNAVAILABLE, 'The session store is unavailable; try again shortly.', { cause });
     } finally {
       clearTimeout(timer);

@@ -3,6 +3,7 @@ import { Agent, errors, fetch as undiciFetch, request } from 'undici';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import { upstreamOutcome, type Metrics } from '../metrics.js';
 
 export interface UpstreamRequest {
   /** Provider id, for errors and logs. */
@@ -40,6 +41,7 @@ export class Upstream {
   constructor(
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly metrics?: Metrics,
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
@@ -116,6 +118,11 @@ export class Upstream {
   }
 
   private log(req: UpstreamRequest, started: number, status?: number, error?: unknown): void {
+    if (this.metrics) {
+      const labels = { provider: req.provider, outcome: upstreamOutcome(status) };
+      this.metrics.upstreamCalls.inc(labels);
+      this.metrics.upstreamDuration.observe(labels, (performance.now() - started) / 1000);
+    }
     if (!this.logger.isLevelEnabled('debug')) return; // on the hot path: build nothing that is not written
     // The path only: query strings and bodies may carry codes or tokens.
     const url = new URL(req.url);

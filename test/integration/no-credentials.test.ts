@@ -88,7 +88,7 @@ describe('a gateway started with no provider credentials', () => {
 
   it('logs one line per request with operation, status and duration', async () => {
     await gw.request(ProvidersDocument, {});
-    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).reverse().find((l) => l.msg === 'request' && l.operation === 'Providers');
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).reverse().find((l) => l.msg === 'request' && l.operation === 'providers');
     expect(line).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
     expect(typeof line!.durationMs).toBe('number');
   });

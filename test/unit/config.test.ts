@@ -218,3 +218,10 @@ describe('loadConfig', () => {
     expect(config.port).toBe(4000);
   });
 });
+
+describe('STORE_NAMESPACE', () => {
+  it('refuses braces, which would change the Redis Cluster hash tag of every key', () => {
+    expect(() => loadConfig({ STORE_NAMESPACE: '{gw}' }, [])).toThrow(/STORE_NAMESPACE: "\{gw\}" must be letters, digits/);
+    expect(loadConfig({ STORE_NAMESPACE: 'tenant-a:gw' }, []).storeNamespace).toBe('tenant-a:gw');
+  });
+});

@@ -201,7 +201,8 @@ describe('SealedStore when the store fails', () => {
     });
     try {
       const outcomes = await Promise.allSettled([store.get(key), store.put(key, { accessToken }, 60_000), store.delete(key), store.ping()]);
-      expect(redis.commands).toEqual(expect.arrayContaining(['GET', 'SET']));
+      // The server was reached (its error is what the client must not mistake for an answer).
+      expect(redis.commands).toContain('GET');
       // A failed read must not look like an unknown session (SESSION_NOT_FOUND), a failed write must not
       // look stored, and /readyz must not report ready.
       expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as AppError).code : 'resolved'))).toEqual([

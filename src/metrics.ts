@@ -1,0 +1,66 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, served at GET /metrics. One registry per gateway instance.
+ * Labels take only bounded values chosen by the gateway (operation = GraphQL root field or route,
+ * provider ids from configuration, error codes from the catalog): nothing secret, nothing a client
+ * can inflate.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'gateway_requests_total',
+    help: 'Requests answered, by operation (GraphQL root field or route) and outcome (OK or an error code).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'Time to answer a request, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  readonly upstreamCalls = new Counter({
+    name: 'gateway_upstream_requests_total',
+    help: 'Calls to providers, by provider and outcome (2xx, 304, 4xx, 429, 5xx, network_error).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamDuration = new Histogram({
+    name: 'gateway_upstream_request_duration_seconds',
+    help: 'Latency of calls to providers, by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly refreshes = new Counter({
+    name: 'gateway_token_refreshes_total',
+    help: 'Access-token refreshes, by provider and result: succeeded, failed, or coalesced (served by a refresh already under way, here or on another replica).',
+    labelNames: ['provider', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'gateway_store_errors_total',
+    help: 'Session store operations that failed or timed out.',
+    registers: [this.registry],
+  });
+  readonly stateRejections = new Counter({
+    name: 'gateway_state_rejections_total',
+    help: 'Authorization responses refused, by reason: unknown (unknown, expired or used), wrong_provider, issuer_mismatch, missing_iss.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+/** Outcome label of an upstream answer. */
+export function upstreamOutcome(status: number | undefined): string {
+  if (status === undefined) return 'network_error';
+  if (status === 304 || status === 429) return String(status);
+  return `${Math.floor(status / 100)}xx`;
+}
