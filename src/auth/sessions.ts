@@ -8,6 +8,7 @@ import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
 import { randomHandle } from './random.js';
 import type { ConnectionRecord, SessionRecord } from './records.js';
 import { connectionKey, type Refresher } from './refresh.js';
+import { authenticateClient } from './token-endpoint.js';
 import { EtagCache } from '../upstream/etag-cache.js';
 
 export interface SessionView {
@@ -147,12 +148,7 @@ export class Sessions {
     const token = connection.refreshToken ?? connection.accessToken;
     const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (clientAuth === 'client_secret_basic') {
-      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`).toString('base64')}`;
-    } else {
-      form.set('client_id', provider.clientId);
-      form.set('client_secret', provider.clientSecret);
-    }
+    authenticateClient(provider, clientAuth, form, headers);
     const response = await this.upstream.send({ provider: provider.id, method: 'POST', url, headers, body: form.toString(), idempotent: true });
     if (response.status !== 200) throw apiError(response, provider.id);
   }

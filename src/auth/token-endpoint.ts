@@ -27,19 +27,8 @@ const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verificat
  */
 export async function requestTokens(upstream: Upstream, provider: RuntimeProvider, tokenUrl: string, clientAuth: string, grant: TokenGrant): Promise<TokenSet> {
   const form = new URLSearchParams(grant);
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    'content-type': 'application/x-www-form-urlencoded',
-  };
-  if (clientAuth === 'client_secret_basic') {
-    // RFC 6749 §2.3.1: id and secret are form-encoded before base64.
-    const id = encodeURIComponent(provider.clientId);
-    const secret = encodeURIComponent(provider.clientSecret);
-    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-  } else {
-    form.set('client_id', provider.clientId);
-    form.set('client_secret', provider.clientSecret);
-  }
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+  authenticateClient(provider, clientAuth, form, headers);
   const response = await upstream.send({ provider: provider.id, method: 'POST', url: tokenUrl, headers, body: form.toString(), idempotent: false });
 
   const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
@@ -71,6 +60,20 @@ export async function requestTokens(upstream: Upstream, provider: RuntimeProvide
     scopes: scope === undefined ? undefined : scope.split(/[\s,]+/).filter(Boolean),
     idToken: typeof body.id_token === 'string' ? body.id_token : undefined,
   };
+}
+
+/**
+ * Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1): HTTP Basic, with id
+ * and secret form-encoded before base64, or both in the form body.
+ */
+export function authenticateClient(provider: RuntimeProvider, method: string, form: URLSearchParams, headers: Record<string, string>): void {
+  if (method === 'client_secret_basic') {
+    const credentials = `${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  } else {
+    form.set('client_id', provider.clientId);
+    form.set('client_secret', provider.clientSecret);
+  }
 }
 
 function parseTokenBody(text: string, contentType = ''): Record<string, unknown> | undefined {

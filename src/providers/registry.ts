@@ -52,7 +52,8 @@ export class RuntimeProvider {
 
   /** Endpoints after overrides; OIDC providers discover theirs once (a failed discovery is retried next time). */
   endpoints(): Promise<ResolvedEndpoints> {
-    if (this.definition.protocol === 'OAUTH2') return Promise.resolve(this.staticEndpoints());
+    // Settings are frozen at boot, so an OAuth2 provider's endpoints are computed once.
+    if (this.definition.protocol === 'OAUTH2') return (this.discovered ??= Promise.resolve().then(() => (this.resolved = this.staticEndpoints())));
     this.discovered ??= this.discover().then(
       (endpoints) => (this.resolved = endpoints),
       (error: unknown) => {
