@@ -145,12 +145,15 @@ async function renderConnection(sessionId, { provider, scopes, connectedAt }) {
     // e.g. REAUTH_REQUIRED: the provider revoked the grant, so the user must connect again.
     showError(error);
   }
-  return h('article', { class: 'connection' },
+  return h(
+    'article',
+    { class: 'connection' },
     h('h3', {}, provider),
     profile ? renderProfile(provider, profile) : h('p', {}, 'The profile could not be read.'),
     h('p', { class: 'meta' }, 'Scopes: ', ...scopes.flatMap((scope, i) => [i ? ' ' : '', h('code', {}, scope)])),
     h('p', { class: 'meta' }, `Connected ${new Date(connectedAt).toLocaleString()}`),
-    h('button', { type: 'button', 'data-testid': `disconnect-${provider}`, onclick: disconnect }, 'Disconnect'));
+    h('button', { type: 'button', 'data-testid': `disconnect-${provider}`, onclick: disconnect }, 'Disconnect'),
+  );
 }
 
 function renderProfile(provider, p) {
@@ -168,7 +171,9 @@ function renderProfile(provider, p) {
   }
   // A picture that the page's Content-Security-Policy refuses, or that fails to load, is dropped.
   const dropOnError = (event) => event.target.remove();
-  return h('div', { class: 'profile', 'data-testid': `profile-${provider}` },
+  return h(
+    'div',
+    { class: 'profile', 'data-testid': `profile-${provider}` },
     p.avatarUrl ? h('img', { class: 'avatar', src: p.avatarUrl, alt: '', width: 64, height: 64, onerror: dropOnError }) : '',
     h('dl', {}, ...rows.filter(([, value]) => value).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),
   );
@@ -176,15 +181,19 @@ function renderProfile(provider, p) {
 
 async function renderProviders() {
   const { providers } = await graphql(PROVIDERS);
-  const item = (p) => h('li', {},
-    h('strong', {}, p.name), ' ',
-    h('span', { class: 'meta' }, p.protocol === 'OIDC' ? 'OpenID Connect' : 'OAuth 2.0'),
-    // `demo` is the gateway's built-in OpenID Provider, on when no real provider is configured.
-    p.id === 'demo' ? h('span', { class: 'badge' }, 'built-in demo: sign in with any name and password') : '',
-    p.configured
-      ? h('button', { type: 'button', 'data-testid': `connect-${p.id}`, onclick: userAction(() => connect(p.id)) },
-          `Connect ${p.name}`)
-      : h('span', { class: 'meta' }, 'not configured on this gateway'));
+  const item = (p) =>
+    h(
+      'li',
+      {},
+      h('strong', {}, p.name),
+      ' ',
+      h('span', { class: 'meta' }, p.protocol === 'OIDC' ? 'OpenID Connect' : 'OAuth 2.0'),
+      // `demo` is the gateway's built-in OpenID Provider, on when no real provider is configured.
+      p.id === 'demo' ? h('span', { class: 'badge' }, 'built-in demo: sign in with any name and password') : '',
+      p.configured
+        ? h('button', { type: 'button', 'data-testid': `connect-${p.id}`, onclick: userAction(() => connect(p.id)) }, `Connect ${p.name}`)
+        : h('span', { class: 'meta' }, 'not configured on this gateway'),
+    );
   $('providers').replaceChildren(...providers.map(item));
 }
 

@@ -96,7 +96,8 @@ async function graphql(server: Server, query: string, variables: Record<string, 
 
 const START = 'mutation($p: String!) { startAuth(provider: $p) { authorizationUrl } }';
 const COMPLETE = 'mutation($p: String!, $c: String!, $s: String!) { completeAuth(provider: $p, code: $c, state: $s) { sessionId } }';
-const PROFILE = 'query Profile($p: String!, $s: String!) { profile(provider: $p, sessionId: $s) { id username displayName email avatarUrl profileUrl } }';
+const PROFILE =
+  'query Profile($p: String!, $s: String!) { profile(provider: $p, sessionId: $s) { id username displayName email avatarUrl profileUrl } }';
 
 /** One whole flow: startAuth → the provider's authorize redirect → the gateway's callback → completeAuth. */
 async function flow(gateway: Server): Promise<string> {
@@ -106,7 +107,11 @@ async function flow(gateway: Server): Promise<string> {
   const callback = await request(String(authorize.headers.location), { dispatcher: agent });
   await callback.body.dump();
   const forwarded = new URL(String(callback.headers.location));
-  const { completeAuth } = await graphql(gateway, COMPLETE, { p: 'github', c: forwarded.searchParams.get('code')!, s: forwarded.searchParams.get('state')! });
+  const { completeAuth } = await graphql(gateway, COMPLETE, {
+    p: 'github',
+    c: forwarded.searchParams.get('code')!,
+    s: forwarded.searchParams.get('state')!,
+  });
   return completeAuth.sessionId;
 }
 
@@ -131,7 +136,13 @@ async function load(server: Server, bodies: string[], connections: number): Prom
     url: `${server.url}/graphql`,
     connections,
     duration: SECONDS,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }),
+      },
+    ],
   });
   const answers = result.requests.total;
   return {
@@ -165,7 +176,14 @@ interface Row {
 }
 
 /** Baseline and gateway in alternating rounds, so both see the same machine weather. */
-async function compare(scenario: string, baseline: Server, gateway: Server, bodies: string[], connections: number, upstreamLatencyMs = 0): Promise<Row> {
+async function compare(
+  scenario: string,
+  baseline: Server,
+  gateway: Server,
+  bodies: string[],
+  connections: number,
+  upstreamLatencyMs = 0,
+): Promise<Row> {
   const base = `{"query":"{ __typename }"}`;
   const b: Figures[] = [];
   const g: Figures[] = [];
@@ -173,7 +191,14 @@ async function compare(scenario: string, baseline: Server, gateway: Server, bodi
     b.push(await load(baseline, [base], connections));
     g.push(await load(gateway, bodies, connections));
   }
-  const row: Row = { scenario, connections, gateway: summarize(g), baseline: summarize(b), ratio: 0, peakRssMb: peakRssMb(gateway.child.pid!) };
+  const row: Row = {
+    scenario,
+    connections,
+    gateway: summarize(g),
+    baseline: summarize(b),
+    ratio: 0,
+    peakRssMb: peakRssMb(gateway.child.pid!),
+  };
   row.ratio = row.gateway.rps / row.baseline.rps;
   if (upstreamLatencyMs > 0) row.latencyBoundFraction = row.gateway.rps / (connections / (upstreamLatencyMs / 1000));
   process.stderr.write(`  ${scenario} c=${connections}: ${row.gateway.rps.toFixed(0)} req/s (baseline ${row.baseline.rps.toFixed(0)})\n`);
@@ -232,7 +257,13 @@ async function main(): Promise<void> {
     const memory20 = track(await spawnGateway('gateway (memory, 20 ms upstream)', up20.url));
     const cached = track(await spawnGateway('gateway (memory, 304 upstream)', upEtag.url));
     const redis = (await redisReachable())
-      ? track(await spawnGateway('gateway (Redis)', up0.url, { REDIS_URL, STORE_NAMESPACE: namespace, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }))
+      ? track(
+          await spawnGateway('gateway (Redis)', up0.url, {
+            REDIS_URL,
+            STORE_NAMESPACE: namespace,
+            TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+          }),
+        )
       : undefined;
 
     const profileBodies = async (gateway: Server) => {
@@ -259,10 +290,23 @@ async function main(): Promise<void> {
     // Memory: STATES states in a fresh gateway, then again after they expire and are swept.
     const states = track(await spawnGateway('gateway (states)', up0.url, { STATE_TTL_SECONDS: '10' }));
     const rssIdle = rssMb(states.child.pid!);
-    await autocannon({ url: `${states.url}/graphql`, connections: 20, amount: STATES, method: 'POST', headers: { 'content-type': 'application/json' }, body: startBody[0] });
+    await autocannon({
+      url: `${states.url}/graphql`,
+      connections: 20,
+      amount: STATES,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: startBody[0],
+    });
     const rssFull = rssMb(states.child.pid!);
     await new Promise((resolve) => setTimeout(resolve, 45_000)); // 10 s TTL + the 30 s sweep
-    const memoryFigures = { states: STATES, rssIdleMb: rssIdle, rssAfterStatesMb: rssFull, peakRssMb: peakRssMb(states.child.pid!), rssAfterExpiryMb: rssMb(states.child.pid!) };
+    const memoryFigures = {
+      states: STATES,
+      rssIdleMb: rssIdle,
+      rssAfterStatesMb: rssFull,
+      peakRssMb: peakRssMb(states.child.pid!),
+      rssAfterExpiryMb: rssMb(states.child.pid!),
+    };
 
     const report = {
       date: started.toISOString(),
@@ -284,7 +328,13 @@ async function main(): Promise<void> {
   }
 }
 
-function print(report: { date: string; machine: string; rows: Row[]; flows: { flowsPerSecond: number; cpuMsPerFlow: number }; memory: Record<string, number> }): void {
+function print(report: {
+  date: string;
+  machine: string;
+  rows: Row[];
+  flows: { flowsPerSecond: number; cpuMsPerFlow: number };
+  memory: Record<string, number>;
+}): void {
   const f = (n: number, d = 0) => n.toFixed(d);
   const lines = [
     `Benchmark ${report.date} — ${report.machine} (loopback; medians of ${ROUNDS} alternating rounds of ${SECONDS} s)`,
@@ -292,7 +342,20 @@ function print(report: { date: string; machine: string; rows: Row[]; flows: { fl
     '| scenario | conns | req/s | p50 ms | p99 ms | CPU ms/answer | baseline req/s | baseline CPU ms | ratio | latency-bound fraction | peak RSS MB | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.rows.map((r) =>
-      [r.scenario, r.connections, f(r.gateway.rps), f(r.gateway.p50), f(r.gateway.p99), f(r.gateway.cpuMsPerAnswer, 3), f(r.baseline.rps), f(r.baseline.cpuMsPerAnswer, 3), f(r.ratio, 2), r.latencyBoundFraction === undefined ? '' : f(r.latencyBoundFraction, 2), f(r.peakRssMb), r.gateway.errors]
+      [
+        r.scenario,
+        r.connections,
+        f(r.gateway.rps),
+        f(r.gateway.p50),
+        f(r.gateway.p99),
+        f(r.gateway.cpuMsPerAnswer, 3),
+        f(r.baseline.rps),
+        f(r.baseline.cpuMsPerAnswer, 3),
+        f(r.ratio, 2),
+        r.latencyBoundFraction === undefined ? '' : f(r.latencyBoundFraction, 2),
+        f(r.peakRssMb),
+        r.gateway.errors,
+      ]
         .join(' | ')
         .replace(/^/, '| ')
         .replace(/$/, ' |'),

@@ -59,16 +59,32 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const anyConfigured = definitions.some((d) => config.providers[d.id]?.clientId);
   // Imported only when needed: production never loads the demo's OpenID Provider.
-  const demo = config.demoProvider && !anyConfigured ? await (await import('./demo/demo-provider.js')).startDemoProvider(config.publicUrl) : undefined;
+  const demo =
+    config.demoProvider && !anyConfigured ? await (await import('./demo/demo-provider.js')).startDemoProvider(config.publicUrl) : undefined;
   const registry = new ProviderRegistry(
     demo ? [...definitions, demo.definition] : definitions,
     { providers: demo ? { ...config.providers, demo: demo.settings } : config.providers },
     upstream,
   );
   // The refresh lock outlives one token request (the request's own bound plus a margin).
-  const refresher = new Refresher(store, upstream, logger, { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 }, metrics);
+  const refresher = new Refresher(
+    store,
+    upstream,
+    logger,
+    { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 },
+    metrics,
+  );
   const sessions = new Sessions(store, registry, upstream, logger, refresher, config);
-  const flow = new AuthFlow(store, registry, sessions, upstream, new RateLimiter(config.startAuthRateLimit), logger, config.stateTtlSeconds, metrics);
+  const flow = new AuthFlow(
+    store,
+    registry,
+    sessions,
+    upstream,
+    new RateLimiter(config.startAuthRateLimit),
+    logger,
+    config.stateTtlSeconds,
+    metrics,
+  );
 
   void registry.warmUp((provider, error) =>
     logger.warn({ provider, err: error instanceof Error ? error.message : String(error) }, 'discovery failed; retried on first use'),
@@ -83,10 +99,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const services: Services = { registry, flow, sessions };
   const http = await startHttpServer({ config, metrics, callback, schema, services, store, logger });
   if (demo) {
-    logger.warn({ provider: 'demo', issuer: demo.issuer }, 'no provider is configured: the built-in demo provider is on (loopback only, fake account)');
+    logger.warn(
+      { provider: 'demo', issuer: demo.issuer },
+      'no provider is configured: the built-in demo provider is on (loopback only, fake account)',
+    );
   }
-  const configured = registry.list().filter((p) => p.configured).map((p) => p.id);
-  logger.info({ url: http.url, providers: configured, store: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory' }, 'gateway listening');
+  const configured = registry
+    .list()
+    .filter((p) => p.configured)
+    .map((p) => p.id);
+  logger.info(
+    { url: http.url, providers: configured, store: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory' },
+    'gateway listening',
+  );
 
   return {
     ...http,
@@ -110,7 +135,10 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
   const file = env.PROVIDERS_FILE?.trim();
   if (file) {
     try {
-      declared = loadProvidersFile(file, builtin.map((d) => d.id));
+      declared = loadProvidersFile(
+        file,
+        builtin.map((d) => d.id),
+      );
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
@@ -119,7 +147,10 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
   const definitions = [...builtin, ...declared];
   let config: Readonly<Config> | undefined;
   try {
-    config = loadConfig(env, definitions.map((d) => d.id));
+    config = loadConfig(
+      env,
+      definitions.map((d) => d.id),
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);

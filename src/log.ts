@@ -8,16 +8,32 @@ export function createLogger(level: string): Logger {
   // Lines are buffered (4 kB) and written asynchronously: one write per request line would cost more
   // than the request's own work. main.ts flushes the buffer on shutdown.
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  return pino({
-    level,
-    base: undefined,
-    redact: {
-      paths: [
-        '*.accessToken', '*.refreshToken', '*.idToken', '*.access_token', '*.refresh_token', '*.id_token',
-        '*.code', '*.state', '*.sessionId', '*.clientSecret', '*.client_secret', '*.authorization', '*.headers.authorization',
-        '*.headers.cookie', 'variables', '*.variables',
-      ],
-      censor: '[redacted]',
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: {
+        paths: [
+          '*.accessToken',
+          '*.refreshToken',
+          '*.idToken',
+          '*.access_token',
+          '*.refresh_token',
+          '*.id_token',
+          '*.code',
+          '*.state',
+          '*.sessionId',
+          '*.clientSecret',
+          '*.client_secret',
+          '*.authorization',
+          '*.headers.authorization',
+          '*.headers.cookie',
+          'variables',
+          '*.variables',
+        ],
+        censor: '[redacted]',
+      },
     },
-  }, destination);
+    destination,
+  );
 }

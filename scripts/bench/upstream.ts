@@ -10,21 +10,54 @@ import type { AddressInfo } from 'node:net';
 const latencyMs = Number(process.argv[2] ?? 0);
 const conditional = process.argv[3] === 'conditional';
 const user = {
-  login: 'octocat', id: 583231, node_id: 'MDQ6VXNlcjU4MzIzMQ==', avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
-  gravatar_id: '', url: 'https://api.github.com/users/octocat', html_url: 'https://github.com/octocat',
-  followers_url: 'https://api.github.com/users/octocat/followers', following_url: 'https://api.github.com/users/octocat/following{/other_user}',
-  gists_url: 'https://api.github.com/users/octocat/gists{/gist_id}', starred_url: 'https://api.github.com/users/octocat/starred{/owner}{/repo}',
-  subscriptions_url: 'https://api.github.com/users/octocat/subscriptions', organizations_url: 'https://api.github.com/users/octocat/orgs',
-  repos_url: 'https://api.github.com/users/octocat/repos', events_url: 'https://api.github.com/users/octocat/events{/privacy}',
-  received_events_url: 'https://api.github.com/users/octocat/received_events', type: 'User', user_view_type: 'public', site_admin: false,
-  name: 'The Octocat', company: '@github', blog: 'https://github.blog', location: 'San Francisco', email: 'octocat@github.com',
-  hireable: null, bio: 'A cat that codes, and a benchmark fixture about the size of a real profile document.', twitter_username: null,
-  public_repos: 8, public_gists: 8, followers: 17000, following: 9, created_at: '2011-01-25T18:44:36Z', updated_at: '2025-11-01T12:00:00Z',
-  private_gists: 0, total_private_repos: 0, owned_private_repos: 0, disk_usage: 0, collaborators: 0, two_factor_authentication: true,
+  login: 'octocat',
+  id: 583231,
+  node_id: 'MDQ6VXNlcjU4MzIzMQ==',
+  avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
+  gravatar_id: '',
+  url: 'https://api.github.com/users/octocat',
+  html_url: 'https://github.com/octocat',
+  followers_url: 'https://api.github.com/users/octocat/followers',
+  following_url: 'https://api.github.com/users/octocat/following{/other_user}',
+  gists_url: 'https://api.github.com/users/octocat/gists{/gist_id}',
+  starred_url: 'https://api.github.com/users/octocat/starred{/owner}{/repo}',
+  subscriptions_url: 'https://api.github.com/users/octocat/subscriptions',
+  organizations_url: 'https://api.github.com/users/octocat/orgs',
+  repos_url: 'https://api.github.com/users/octocat/repos',
+  events_url: 'https://api.github.com/users/octocat/events{/privacy}',
+  received_events_url: 'https://api.github.com/users/octocat/received_events',
+  type: 'User',
+  user_view_type: 'public',
+  site_admin: false,
+  name: 'The Octocat',
+  company: '@github',
+  blog: 'https://github.blog',
+  location: 'San Francisco',
+  email: 'octocat@github.com',
+  hireable: null,
+  bio: 'A cat that codes, and a benchmark fixture about the size of a real profile document.',
+  twitter_username: null,
+  public_repos: 8,
+  public_gists: 8,
+  followers: 17000,
+  following: 9,
+  created_at: '2011-01-25T18:44:36Z',
+  updated_at: '2025-11-01T12:00:00Z',
+  private_gists: 0,
+  total_private_repos: 0,
+  owned_private_repos: 0,
+  disk_usage: 0,
+  collaborators: 0,
+  two_factor_authentication: true,
   plan: { name: 'free', space: 976562499, collaborators: 0, private_repos: 10000 },
 };
 const body = Buffer.from(JSON.stringify(user));
-const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), etag: 'W/"bench-user-1"', 'x-ratelimit-remaining': '4999' };
+const headers = {
+  'content-type': 'application/json; charset=utf-8',
+  'content-length': String(body.length),
+  etag: 'W/"bench-user-1"',
+  'x-ratelimit-remaining': '4999',
+};
 let tokens = 0;
 
 const server = createServer((req, res) => {
@@ -40,7 +73,11 @@ const server = createServer((req, res) => {
       res.writeHead(302, { location: back.toString() }).end();
     } else if (url.pathname === '/login/oauth/access_token') {
       req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `gho_bench${++tokens}`, token_type: 'bearer', scope: 'read:user,user:email' })));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: `gho_bench${++tokens}`, token_type: 'bearer', scope: 'read:user,user:email' })),
+      );
     } else {
       res.writeHead(404).end();
     }

@@ -96,7 +96,9 @@ export class AuthFlow {
     const record = await this.store.take<StateRecord>(stateKey(state));
     if (!record || record.provider !== provider.id) {
       this.metrics?.stateRejections.inc({ reason: record ? 'wrong_provider' : 'unknown' });
-      throw new AppError(ErrorCode.INVALID_STATE, 'The state is unknown, expired, already used, or belongs to another provider.', { provider: providerId });
+      throw new AppError(ErrorCode.INVALID_STATE, 'The state is unknown, expired, already used, or belongs to another provider.', {
+        provider: providerId,
+      });
     }
     const endpoints = await provider.endpoints();
     const tokens = await requestTokens(this.upstream, provider, endpoints.tokenUrl, endpoints.clientAuth, {

@@ -47,7 +47,10 @@ export async function validateIdToken(provider: RuntimeProvider, idToken: string
 }
 
 function invalid(provider: RuntimeProvider, reason: string, cause?: unknown): AppError {
-  return new AppError(ErrorCode.INVALID_ID_TOKEN, `${provider.definition.name}'s ID token was rejected: ${reason}.`, { provider: provider.id, cause });
+  return new AppError(ErrorCode.INVALID_ID_TOKEN, `${provider.definition.name}'s ID token was rejected: ${reason}.`, {
+    provider: provider.id,
+    cause,
+  });
 }
 
 function describe(error: InstanceType<typeof joseErrors.JOSEError>): string {

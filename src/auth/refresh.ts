@@ -46,7 +46,10 @@ export class Refresher {
 
   /** The access token expires within the margin: refresh before use, not after a failure. */
   expiresSoon(connection: ConnectionRecord): boolean {
-    return connection.accessTokenExpiresAt !== undefined && connection.accessTokenExpiresAt - this.options.refreshMarginSeconds * 1000 <= Date.now();
+    return (
+      connection.accessTokenExpiresAt !== undefined &&
+      connection.accessTokenExpiresAt - this.options.refreshMarginSeconds * 1000 <= Date.now()
+    );
   }
 
   /** Writes a new connection and the fingerprint of its pair. */
@@ -95,7 +98,9 @@ export class Refresher {
         return current;
       }
       if (Date.now() > deadline) {
-        throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `Renewing the ${provider.definition.name} token took too long; try again.`, { provider: provider.id });
+        throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `Renewing the ${provider.definition.name} token took too long; try again.`, {
+          provider: provider.id,
+        });
       }
     }
   }
@@ -142,7 +147,12 @@ export class Refresher {
       scopes: tokens.scopes ?? current.scopes,
     };
     const ttl = current.sessionExpiresAt - Date.now();
-    const swapped = await this.store.compareAndSetMarker(pairKey(sessionId, provider.id), pairFingerprint(current), pairFingerprint(refreshed), ttl);
+    const swapped = await this.store.compareAndSetMarker(
+      pairKey(sessionId, provider.id),
+      pairFingerprint(current),
+      pairFingerprint(refreshed),
+      ttl,
+    );
     if (!swapped) {
       // A newer pair was written while this refresh ran: it wins, and ours is dropped.
       this.logger.warn({ provider: provider.id }, 'refresh lost a race to a newer pair; keeping the newer one');
@@ -156,5 +166,7 @@ export class Refresher {
 }
 
 function reauth(provider: RuntimeProvider): AppError {
-  return new AppError(ErrorCode.REAUTH_REQUIRED, `The ${provider.definition.name} connection must be made again.`, { provider: provider.id });
+  return new AppError(ErrorCode.REAUTH_REQUIRED, `The ${provider.definition.name} connection must be made again.`, {
+    provider: provider.id,
+  });
 }

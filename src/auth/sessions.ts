@@ -139,7 +139,10 @@ export class Sessions {
       }
     } catch (error) {
       // The local record goes regardless: a user who disconnects must be disconnected here.
-      this.logger.warn({ provider: provider.id, err: error instanceof AppError ? error.message : String(error) }, 'upstream revocation failed');
+      this.logger.warn(
+        { provider: provider.id, err: error instanceof AppError ? error.message : String(error) },
+        'upstream revocation failed',
+      );
     }
   }
 
@@ -149,7 +152,14 @@ export class Sessions {
     const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     authenticateClient(provider, clientAuth, form, headers);
-    const response = await this.upstream.send({ provider: provider.id, method: 'POST', url, headers, body: form.toString(), idempotent: true });
+    const response = await this.upstream.send({
+      provider: provider.id,
+      method: 'POST',
+      url,
+      headers,
+      body: form.toString(),
+      idempotent: true,
+    });
     if (response.status !== 200) throw apiError(response, provider.id);
   }
 

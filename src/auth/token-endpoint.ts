@@ -25,30 +25,53 @@ const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verificat
  * are single use. The answer's `error` is read whatever the status, since GitHub reports errors in
  * HTTP 200; GitHub also answers form-encoded unless asked for JSON, which both parsers accept.
  */
-export async function requestTokens(upstream: Upstream, provider: RuntimeProvider, tokenUrl: string, clientAuth: string, grant: TokenGrant): Promise<TokenSet> {
+export async function requestTokens(
+  upstream: Upstream,
+  provider: RuntimeProvider,
+  tokenUrl: string,
+  clientAuth: string,
+  grant: TokenGrant,
+): Promise<TokenSet> {
   const form = new URLSearchParams(grant);
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
   authenticateClient(provider, clientAuth, form, headers);
-  const response = await upstream.send({ provider: provider.id, method: 'POST', url: tokenUrl, headers, body: form.toString(), idempotent: false });
+  const response = await upstream.send({
+    provider: provider.id,
+    method: 'POST',
+    url: tokenUrl,
+    headers,
+    body: form.toString(),
+    idempotent: false,
+  });
 
   const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
   const refreshing = grant.grant_type === 'refresh_token';
   const error = typeof body.error === 'string' ? body.error : undefined;
   if (error || response.status < 200 || response.status >= 300) {
     if (refreshing && error && DEAD_GRANT.has(error)) {
-      throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, { provider: provider.id });
-    }
-    if (!refreshing && (error || response.status === 400 || response.status === 401)) {
-      throw new AppError(ErrorCode.TOKEN_EXCHANGE_FAILED, `${provider.definition.name} rejected the authorization code${error ? ` (${safeWord(error)})` : ''}.`, {
+      throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, {
         provider: provider.id,
       });
     }
-    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint answered HTTP ${response.status}.`, { provider: provider.id });
+    if (!refreshing && (error || response.status === 400 || response.status === 401)) {
+      throw new AppError(
+        ErrorCode.TOKEN_EXCHANGE_FAILED,
+        `${provider.definition.name} rejected the authorization code${error ? ` (${safeWord(error)})` : ''}.`,
+        {
+          provider: provider.id,
+        },
+      );
+    }
+    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint answered HTTP ${response.status}.`, {
+      provider: provider.id,
+    });
   }
 
   const accessToken = body.access_token;
   if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint sent no access token.`, { provider: provider.id });
+    throw new AppError(ErrorCode.PROVIDER_ERROR, `${provider.definition.name}'s token endpoint sent no access token.`, {
+      provider: provider.id,
+    });
   }
   const expiresIn = Number(body.expires_in);
   const scope = typeof body.scope === 'string' ? body.scope : undefined;
@@ -66,7 +89,12 @@ export async function requestTokens(upstream: Upstream, provider: RuntimeProvide
  * Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1): HTTP Basic, with id
  * and secret form-encoded before base64, or both in the form body.
  */
-export function authenticateClient(provider: RuntimeProvider, method: string, form: URLSearchParams, headers: Record<string, string>): void {
+export function authenticateClient(
+  provider: RuntimeProvider,
+  method: string,
+  form: URLSearchParams,
+  headers: Record<string, string>,
+): void {
   if (method === 'client_secret_basic') {
     const credentials = `${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;

@@ -27,8 +27,14 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     if (!/^[^\s:]+:\d{1,5}$/.test(node)) problems.push(`REDIS_CLUSTER_NODES: "${node}" is not host:port`);
   }
   const encryptionKeys = read.keys('TOKEN_ENCRYPTION_KEY');
-  if ((redisUrl || redisClusterNodes.length > 0) && encryptionKeys.length === 0 && !problems.some((p) => p.startsWith('TOKEN_ENCRYPTION_KEY'))) {
-    problems.push('TOKEN_ENCRYPTION_KEY is required with REDIS_URL or REDIS_CLUSTER_NODES (32 bytes, base64; e.g. `openssl rand -base64 32`)');
+  if (
+    (redisUrl || redisClusterNodes.length > 0) &&
+    encryptionKeys.length === 0 &&
+    !problems.some((p) => p.startsWith('TOKEN_ENCRYPTION_KEY'))
+  ) {
+    problems.push(
+      'TOKEN_ENCRYPTION_KEY is required with REDIS_URL or REDIS_CLUSTER_NODES (32 bytes, base64; e.g. `openssl rand -base64 32`)',
+    );
   }
 
   const providers: Record<string, ProviderSettings> = {};
@@ -62,7 +68,12 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     redisUrl,
     redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
-    storeNamespace: read.matching('STORE_NAMESPACE', /^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - (no braces: they would change the Redis Cluster hash tag)') ?? 'oauth-gateway',
+    storeNamespace:
+      read.matching(
+        'STORE_NAMESPACE',
+        /^[A-Za-z0-9_.:-]{1,64}$/,
+        'letters, digits and _ . : - (no braces: they would change the Redis Cluster hash tag)',
+      ) ?? 'oauth-gateway',
     memoryStoreMaxEntries: read.int('MEMORY_STORE_MAX_ENTRIES', 500000, 100, 100000000),
     encryptionKeys,
     stateTtlSeconds: read.int('STATE_TTL_SECONDS', 600, 10, 86400),

@@ -4,7 +4,19 @@ import type { ProviderDefinition } from '../providers/types.js';
 import { ConfigError } from './load-config.js';
 
 const OIDC_KEYS = ['id', 'name', 'issuer', 'scopes', 'clientAuth', 'authorizationParams'];
-const OAUTH2_KEYS = ['id', 'name', 'authorizationUrl', 'tokenUrl', 'profileUrl', 'scopes', 'clientAuth', 'profile', 'revocationUrl', 'issuer', 'authorizationParams'];
+const OAUTH2_KEYS = [
+  'id',
+  'name',
+  'authorizationUrl',
+  'tokenUrl',
+  'profileUrl',
+  'scopes',
+  'clientAuth',
+  'profile',
+  'revocationUrl',
+  'issuer',
+  'authorizationParams',
+];
 const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post'];
 
 /**
@@ -20,7 +32,11 @@ export function loadProvidersFile(path: string, reservedIds: readonly string[]):
     const reason = error instanceof SyntaxError ? `is not valid JSON (${error.message})` : 'cannot be read';
     throw new ConfigError([`PROVIDERS_FILE: ${path} ${reason}`]);
   }
-  const entries = Array.isArray(document) ? document : isObject(document) && Array.isArray(document.providers) ? document.providers : undefined;
+  const entries = Array.isArray(document)
+    ? document
+    : isObject(document) && Array.isArray(document.providers)
+      ? document.providers
+      : undefined;
   if (!entries) throw new ConfigError([`PROVIDERS_FILE: ${path} must hold an array of providers or { "providers": [...] }`]);
 
   const problems: string[] = [];
@@ -39,11 +55,18 @@ export function loadProvidersFile(path: string, reservedIds: readonly string[]):
     else if (seen.has(entry.id)) problem(`the id "${entry.id}" is already taken`);
     else seen.add(entry.id);
     if (typeof entry.name !== 'string' || entry.name.trim() === '') problem('"name" must be a non-empty string');
-    if (entry.clientAuth !== undefined && !CLIENT_AUTH.includes(entry.clientAuth as string)) problem(`"clientAuth" must be one of ${CLIENT_AUTH.join(', ')}`);
-    if (entry.scopes !== undefined && !(Array.isArray(entry.scopes) && entry.scopes.every((s) => typeof s === 'string' && /^\S+$/.test(s)))) {
+    if (entry.clientAuth !== undefined && !CLIENT_AUTH.includes(entry.clientAuth as string))
+      problem(`"clientAuth" must be one of ${CLIENT_AUTH.join(', ')}`);
+    if (
+      entry.scopes !== undefined &&
+      !(Array.isArray(entry.scopes) && entry.scopes.every((s) => typeof s === 'string' && /^\S+$/.test(s)))
+    ) {
       problem('"scopes" must be an array of scope strings');
     }
-    if (entry.authorizationParams !== undefined && !(isObject(entry.authorizationParams) && Object.values(entry.authorizationParams).every((v) => typeof v === 'string'))) {
+    if (
+      entry.authorizationParams !== undefined &&
+      !(isObject(entry.authorizationParams) && Object.values(entry.authorizationParams).every((v) => typeof v === 'string'))
+    ) {
       problem('"authorizationParams" must map names to strings');
     }
     const urls = oidc ? ['issuer'] : ['authorizationUrl', 'tokenUrl', 'profileUrl', 'revocationUrl', 'issuer'];
@@ -59,7 +82,8 @@ export function loadProvidersFile(path: string, reservedIds: readonly string[]):
       else {
         if (typeof entry.profile.id !== 'string') problem('"profile.id" is required (the path of the user id)');
         for (const [field, path] of Object.entries(entry.profile)) {
-          if (!(PROFILE_FIELDS as readonly string[]).includes(field)) problem(`"profile.${field}" is not a profile field (${PROFILE_FIELDS.join(', ')})`);
+          if (!(PROFILE_FIELDS as readonly string[]).includes(field))
+            problem(`"profile.${field}" is not a profile field (${PROFILE_FIELDS.join(', ')})`);
           else if (typeof path !== 'string' || path === '') problem(`"profile.${field}" must be a path such as "data.user.id"`);
         }
       }

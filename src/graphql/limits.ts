@@ -81,7 +81,13 @@ class DocumentMeasure {
     return { depth, cost };
   }
 
-  private field(name: string, aliased: boolean, set: SelectionSetNode | undefined, parent: GraphQLNamedType | undefined, introspection: boolean): Measure {
+  private field(
+    name: string,
+    aliased: boolean,
+    set: SelectionSetNode | undefined,
+    parent: GraphQLNamedType | undefined,
+    introspection: boolean,
+  ): Measure {
     if (introspection || isIntrospectionRoot(name)) {
       const inner = this.selectionSet(set, undefined, true);
       // A leaf is free unless aliased: without an alias, repeats merge into one response field.

@@ -48,7 +48,8 @@ export class GatewayResolver {
   }
 
   @Mutation(() => AuthSession, {
-    description: 'Completes an authorization with the `code` and `state` from the callback; returns the session (the linked one when `startAuth` was given a sessionId).',
+    description:
+      'Completes an authorization with the `code` and `state` from the callback; returns the session (the linked one when `startAuth` was given a sessionId).',
   })
   async completeAuth(@Args() { provider, code, state }: CompleteAuthArgs, @Ctx() { services }: GraphQLContext): Promise<AuthSession> {
     const done = await services.flow.complete(provider, code, state);

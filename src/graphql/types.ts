@@ -35,7 +35,9 @@ export class Provider {
   @Field(() => ProviderProtocol, { description: 'OAuth 2.0 or OpenID Connect.' })
   protocol!: ProviderProtocol;
 
-  @Field({ description: 'Whether client credentials are configured; `startAuth` on an unconfigured provider fails with PROVIDER_NOT_CONFIGURED.' })
+  @Field({
+    description: 'Whether client credentials are configured; `startAuth` on an unconfigured provider fails with PROVIDER_NOT_CONFIGURED.',
+  })
   configured!: boolean;
 
   @Field(() => [String], { description: 'Scopes requested when `startAuth` is given none.' })
@@ -74,7 +76,10 @@ export class AuthSession {
   @Field(() => [String], { description: 'Scopes the provider actually granted.' })
   scopes!: string[];
 
-  @Field(() => Date, { nullable: true, description: "When the provider's access token expires (the gateway refreshes it); null when it does not expire." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "When the provider's access token expires (the gateway refreshes it); null when it does not expire.",
+  })
   accessTokenExpiresAt?: Date | null;
 
   @Field({ description: 'When the session expires.' })

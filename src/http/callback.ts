@@ -23,7 +23,14 @@ function withParams(base: string, params: Record<string, string | undefined>): s
  * with `session_id`, or complete here and answer JSON. Redirect targets come only from configuration.
  * Returns the error code the request ended with, for the request log.
  */
-export async function handleCallback(res: ServerResponse, provider: string, query: URLSearchParams, flow: AuthFlow, options: CallbackOptions, logger: Logger): Promise<string | undefined> {
+export async function handleCallback(
+  res: ServerResponse,
+  provider: string,
+  query: URLSearchParams,
+  flow: AuthFlow,
+  options: CallbackOptions,
+  logger: Logger,
+): Promise<string | undefined> {
   const code = query.get('code') ?? undefined;
   const state = query.get('state') ?? undefined;
   const error = query.get('error') ?? undefined;
@@ -32,7 +39,9 @@ export async function handleCallback(res: ServerResponse, provider: string, quer
   try {
     if (!/^[a-z0-9-]{1,64}$/.test(provider)) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, 'There is no such provider.');
     if (error === undefined && (!code || !state)) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, 'The callback needs `code` and `state`, or `error`.', { fields: [!code ? 'code' : 'state'] });
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'The callback needs `code` and `state`, or `error`.', {
+        fields: [!code ? 'code' : 'state'],
+      });
     }
     if (code && code.length > 2048) throw new AppError(ErrorCode.BAD_USER_INPUT, 'The code is too long.', { fields: ['code'] });
     await flow.checkIssuer(provider, iss, state);

@@ -82,7 +82,15 @@ export interface RunningServer {
 }
 
 /** One node:http server: `/graphql` (Apollo), `/callback/:provider`, `/healthz`, `/readyz`, JSON 404s. */
-export async function startHttpServer({ config, metrics, callback: callbackOptions, schema, services, store, logger }: HttpServerOptions): Promise<RunningServer> {
+export async function startHttpServer({
+  config,
+  metrics,
+  callback: callbackOptions,
+  schema,
+  services,
+  store,
+  logger,
+}: HttpServerOptions): Promise<RunningServer> {
   const server = createServer();
   // The request line has a fixed shape with no secret in it (path without query, codes, numbers), so it
   // skips the redaction pass that every other log line pays for.
@@ -185,7 +193,12 @@ export async function startHttpServer({ config, metrics, callback: callbackOptio
       }
       const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
       if (file) {
-        res.writeHead(200, { 'content-type': file.type, 'content-security-policy': EXAMPLE_PAGE_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+        res.writeHead(200, {
+          'content-type': file.type,
+          'content-security-policy': EXAMPLE_PAGE_CSP,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-cache',
+        });
         return void res.end(file.body);
       }
       if (url.pathname === '/readyz') {

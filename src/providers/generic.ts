@@ -74,7 +74,9 @@ export function genericOAuth2(spec: GenericOAuth2Spec): ProviderDefinition {
       };
       const id = text('id');
       if (id === null) {
-        throw new AppError(ErrorCode.PROVIDER_ERROR, `${spec.name}'s profile has no user id at "${spec.profile.id}".`, { provider: ctx.providerId });
+        throw new AppError(ErrorCode.PROVIDER_ERROR, `${spec.name}'s profile has no user id at "${spec.profile.id}".`, {
+          provider: ctx.providerId,
+        });
       }
       const verified = pick('emailVerified');
       const profile: Profile = {
@@ -96,7 +98,10 @@ export function genericOAuth2(spec: GenericOAuth2Spec): ProviderDefinition {
 /** Reads `a.b[0].c` (or `a.b.0.c`) from a JSON document. */
 export function valueAt(document: unknown, path: string): unknown {
   let value = document;
-  for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
+  for (const part of path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[part];
   }

@@ -53,7 +53,8 @@ export class RuntimeProvider {
   /** Endpoints after overrides; OIDC providers discover theirs once (a failed discovery is retried next time). */
   endpoints(): Promise<ResolvedEndpoints> {
     // Settings are frozen at boot, so an OAuth2 provider's endpoints are computed once.
-    if (this.definition.protocol === 'OAUTH2') return (this.discovered ??= Promise.resolve().then(() => (this.resolved = this.staticEndpoints())));
+    if (this.definition.protocol === 'OAUTH2')
+      return (this.discovered ??= Promise.resolve().then(() => (this.resolved = this.staticEndpoints())));
     this.discovered ??= this.discover().then(
       (endpoints) => (this.resolved = endpoints),
       (error: unknown) => {
@@ -164,7 +165,9 @@ export class ProviderRegistry {
     const provider = this.providers.get(id);
     if (!provider) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, `There is no provider "${id}".`, { provider: id });
     if (!provider.configured) {
-      throw new AppError(ErrorCode.PROVIDER_NOT_CONFIGURED, `${provider.definition.name} is not configured on this gateway.`, { provider: id });
+      throw new AppError(ErrorCode.PROVIDER_NOT_CONFIGURED, `${provider.definition.name} is not configured on this gateway.`, {
+        provider: id,
+      });
     }
     return provider;
   }

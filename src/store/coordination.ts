@@ -47,7 +47,8 @@ export class InProcessCoordination implements Coordination {
 
 // Compare-and-delete and compare-and-set, atomic on the Redis server.
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+const COMPARE_AND_SET =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
 
 /** Several replicas on one Redis (or a cluster: the keys carry the session's hash tag). */
 export class RedisCoordination implements Coordination {
@@ -57,14 +58,18 @@ export class RedisCoordination implements Coordination {
   ) {}
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    const reply = await (await this.client()).set(this.prefix + key, owner, { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } });
+    const reply = await (
+      await this.client()
+    ).set(this.prefix + key, owner, { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } });
     return reply === 'OK';
   }
   async release(key: string, owner: string): Promise<void> {
     await (await this.client()).eval(RELEASE, { keys: [this.prefix + key], arguments: [owner] });
   }
   async compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
-    const reply = await (await this.client()).eval(COMPARE_AND_SET, { keys: [this.prefix + key], arguments: [expected, next, String(Math.ceil(ttlMs))] });
+    const reply = await (
+      await this.client()
+    ).eval(COMPARE_AND_SET, { keys: [this.prefix + key], arguments: [expected, next, String(Math.ceil(ttlMs))] });
     return reply === 1;
   }
   async set(key: string, value: string, ttlMs: number): Promise<void> {

@@ -141,7 +141,9 @@ export class Upstream {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError;
+  return (
+    error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError
+  );
 }
 
 function backoff(attempt: number): number {

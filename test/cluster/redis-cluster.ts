@@ -162,7 +162,10 @@ async function waitForPing(port: number, child: ChildProcess, deadline: number):
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`redis-server on ${port} exited (${child.exitCode ?? child.signalCode})`);
     }
-    const answer = await run('redis-cli', ['-p', String(port), 'ping'], { timeout: 1000 }).then((r) => r.stdout.trim(), () => '');
+    const answer = await run('redis-cli', ['-p', String(port), 'ping'], { timeout: 1000 }).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    );
     if (answer === 'PONG') return;
     await sleep(25);
   }
@@ -172,8 +175,12 @@ async function waitForPing(port: number, child: ChildProcess, deadline: number):
 async function waitForClusterOk(port: number, masters: number, deadline: number): Promise<void> {
   let info = '';
   while (Date.now() < deadline) {
-    info = await run('redis-cli', ['-p', String(port), 'cluster', 'info'], { timeout: 1000 }).then((r) => r.stdout, () => '');
-    if (info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384') && info.includes(`cluster_known_nodes:${masters}`)) return;
+    info = await run('redis-cli', ['-p', String(port), 'cluster', 'info'], { timeout: 1000 }).then(
+      (r) => r.stdout,
+      () => '',
+    );
+    if (info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384') && info.includes(`cluster_known_nodes:${masters}`))
+      return;
     await sleep(50);
   }
   throw new Error(`node ${port} never reported cluster_state:ok:\n${info}`);

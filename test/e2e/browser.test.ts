@@ -18,7 +18,16 @@ import { freePort, startTestGateway, type TestGateway } from '../integration/har
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/e2e/', import.meta.url));
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** What the browser did on one page: the gateway calls it made, the callbacks it followed, what went wrong. */
 interface Recorded {
@@ -39,7 +48,11 @@ describe('the example page in Chromium', () => {
     workDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
     mkdirSync(SCREENSHOTS, { recursive: true });
     // The profile directory goes through launchPersistentContext: Playwright refuses --user-data-dir.
-    context = await chromium.launchPersistentContext(join(workDir, 'profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
   });
 
   afterAll(async () => {
@@ -65,7 +78,8 @@ describe('the example page in Chromium', () => {
     });
     page.on('pageerror', (error) => recorded.problems.push(`uncaught: ${error.message}`));
     page.on('console', (message) => {
-      if (message.location().url.startsWith(origin) && /Content Security Policy/i.test(message.text())) recorded.problems.push(message.text());
+      if (message.location().url.startsWith(origin) && /Content Security Policy/i.test(message.text()))
+        recorded.problems.push(message.text());
     });
     const response = await page.goto(url);
     expect(response?.status()).toBe(200);
@@ -113,7 +127,11 @@ describe('the example page in Chromium', () => {
       while (successPort === port) successPort = await freePort();
       const urls = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${successPort}`];
       const client = { clientId: 'example-page', clientSecret: randomBytes(24).toString('base64url') };
-      op = await startOidcServer({ host: '127.0.0.1', port: 0, clients: [{ ...client, redirectUris: urls.map((url) => `${url}/callback/local-oidc`) }] });
+      op = await startOidcServer({
+        host: '127.0.0.1',
+        port: 0,
+        clients: [{ ...client, redirectUris: urls.map((url) => `${url}/callback/local-oidc`) }],
+      });
       const providersFile = join(workDir, 'providers.json');
       writeFileSync(providersFile, JSON.stringify([{ id: 'local-oidc', name: 'Local OIDC', issuer: op.issuer }]));
       const env = (url: string) => ({
@@ -157,7 +175,11 @@ describe('the example page in Chromium', () => {
       expect(callback.location.searchParams.get('code')).toBeTruthy();
       // ...and the page completed the flow itself with completeAuth, then cleaned its address bar.
       const completed = recorded.operations.find((o) => o.name === 'CompleteAuth');
-      expect(completed?.variables).toEqual({ provider: 'local-oidc', code: callback.location.searchParams.get('code'), state: callback.location.searchParams.get('state') });
+      expect(completed?.variables).toEqual({
+        provider: 'local-oidc',
+        code: callback.location.searchParams.get('code'),
+        state: callback.location.searchParams.get('state'),
+      });
       expect(page.url()).toBe(`${gw.url}/`);
       const sessionId = await storedSession(page);
       expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43,}$/);

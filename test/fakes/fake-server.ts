@@ -80,9 +80,7 @@ export function mediaType(header: string | undefined): string {
 
 /** The body as form parameters, or undefined unless it was sent as application/x-www-form-urlencoded. */
 export function formBody(ex: RecordedRequest): URLSearchParams | undefined {
-  return mediaType(ex.headers['content-type']) === 'application/x-www-form-urlencoded'
-    ? new URLSearchParams(ex.body)
-    : undefined;
+  return mediaType(ex.headers['content-type']) === 'application/x-www-form-urlencoded' ? new URLSearchParams(ex.body) : undefined;
 }
 
 export function parseJson(text: string): unknown {

@@ -68,24 +68,42 @@ export class FakeGithub extends OAuthFake {
   user(): Record<string, unknown> {
     const api = `${this.url}/api/v3`;
     return {
-      login: 'octocat', id: 1, node_id: 'MDQ6VXNlcjE=',
-      avatar_url: 'https://avatars.githubusercontent.com/u/1?v=4', gravatar_id: '',
-      url: `${api}/users/octocat`, html_url: 'https://github.com/octocat',
-      repos_url: `${api}/users/octocat/repos`, type: 'User', site_admin: false,
-      name: 'The Octocat', company: '@github', blog: 'https://github.blog', location: 'San Francisco',
-      email: null, hireable: null, bio: 'Mascot', twitter_username: null,
-      public_repos: 8, public_gists: 8, followers: 20, following: 0,
-      created_at: '2011-01-25T18:44:36Z', updated_at: '2024-05-01T09:12:00Z',
+      login: 'octocat',
+      id: 1,
+      node_id: 'MDQ6VXNlcjE=',
+      avatar_url: 'https://avatars.githubusercontent.com/u/1?v=4',
+      gravatar_id: '',
+      url: `${api}/users/octocat`,
+      html_url: 'https://github.com/octocat',
+      repos_url: `${api}/users/octocat/repos`,
+      type: 'User',
+      site_admin: false,
+      name: 'The Octocat',
+      company: '@github',
+      blog: 'https://github.blog',
+      location: 'San Francisco',
+      email: null,
+      hireable: null,
+      bio: 'Mascot',
+      twitter_username: null,
+      public_repos: 8,
+      public_gists: 8,
+      followers: 20,
+      following: 0,
+      created_at: '2011-01-25T18:44:36Z',
+      updated_at: '2024-05-01T09:12:00Z',
       ...this.opts.user,
     };
   }
 
   emails(): GithubEmail[] {
     // The primary address is deliberately not first.
-    return this.opts.emails ?? [
-      { email: 'octocat@old-employer.example', primary: false, verified: true, visibility: null },
-      { email: 'octocat@example.com', primary: true, verified: true, visibility: 'private' },
-    ];
+    return (
+      this.opts.emails ?? [
+        { email: 'octocat@old-employer.example', primary: false, verified: true, visibility: null },
+        { email: 'octocat@example.com', primary: true, verified: true, visibility: 'private' },
+      ]
+    );
   }
 
   protected override issuer(): string {
@@ -136,7 +154,10 @@ export class FakeGithub extends OAuthFake {
   }
 
   private tokens(grant: Grant): Record<string, string | number> {
-    const scope = grant.scope.split(/[\s,]+/).filter(Boolean).join(','); // granted scopes are comma-separated
+    const scope = grant.scope
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .join(','); // granted scopes are comma-separated
     if (!this.opts.expiringTokens) {
       return { access_token: this.grants.issueAccess(grant, null, 'gho_'), token_type: 'bearer', scope };
     }
@@ -184,7 +205,10 @@ export class FakeGithub extends OAuthFake {
     const rec = this.grants.checkAccess(token);
     if (typeof rec === 'string') return send(401, { message: 'Bad credentials', documentation_url: DOCS });
     const scopes = rec.grant.scope.split(/[\s,]+/).filter(Boolean);
-    const scopeHeaders = { 'x-oauth-scopes': scopes.join(', '), 'x-accepted-oauth-scopes': endpoint === 'emails' ? 'user, user:email' : '' };
+    const scopeHeaders = {
+      'x-oauth-scopes': scopes.join(', '),
+      'x-accepted-oauth-scopes': endpoint === 'emails' ? 'user, user:email' : '',
+    };
     // Listing e-mail addresses needs the user:email (or user) scope; without it GitHub answers 404.
     if (endpoint === 'emails' && !scopes.includes('user:email') && !scopes.includes('user')) {
       return send(404, { message: 'Not Found', documentation_url: DOCS }, scopeHeaders);
@@ -198,7 +222,10 @@ export class FakeGithub extends OAuthFake {
       return;
     }
     if (this.remaining <= 0) {
-      return send(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api` });
+      return send(403, {
+        message: 'API rate limit exceeded for user ID 1.',
+        documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+      });
     }
     this.remaining -= 1;
     ex.res.writeHead(200, {
@@ -220,7 +247,8 @@ export class FakeGithub extends OAuthFake {
     }
     const body = parseJson(ex.body) as { access_token?: unknown } | undefined;
     if (body === undefined) return send(400, { message: 'Problems parsing JSON', documentation_url: DOCS });
-    if (typeof body.access_token !== 'string') return send(422, { message: 'Invalid request.\n\n"access_token" wasn\'t supplied.', documentation_url: DOCS });
+    if (typeof body.access_token !== 'string')
+      return send(422, { message: 'Invalid request.\n\n"access_token" wasn\'t supplied.', documentation_url: DOCS });
     if (!this.grants.findGrant(body.access_token)) return send(404, { message: 'Not Found', documentation_url: DOCS });
     // Deleting the grant removes the user's authorization of the app: every token of that user dies.
     // The fake has a single user, so that is every grant.

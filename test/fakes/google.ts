@@ -155,13 +155,15 @@ export class FakeGoogle extends OAuthFake {
     const form = formBody(ex);
     if (!form) return fail(400, 'invalid_request', 'Invalid Content-Type');
     const auth = this.clientAuth(ex, form, { basic: true, post: true });
-    if (!auth.ok) return auth.error === 'invalid_client' ? fail(401, 'invalid_client', 'Unauthorized') : fail(400, auth.error, auth.description);
+    if (!auth.ok)
+      return auth.error === 'invalid_client' ? fail(401, 'invalid_client', 'Unauthorized') : fail(400, auth.error, auth.description);
 
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') {
       const grant = this.grants.redeemCode(form.get('code'), this.clientId, form.get('redirect_uri'), form.get('code_verifier'));
       if (grant === 'redirect_uri') return fail(400, 'redirect_uri_mismatch', 'Bad Request');
-      if (grant === 'pkce') return fail(400, 'invalid_grant', form.get('code_verifier') ? 'Invalid code verifier.' : 'Missing code verifier.');
+      if (grant === 'pkce')
+        return fail(400, 'invalid_grant', form.get('code_verifier') ? 'Invalid code verifier.' : 'Missing code verifier.');
       if (typeof grant === 'string') return fail(400, 'invalid_grant', 'Bad Request');
       // The refresh token is only handed out for offline access on the consent screen.
       return this.sendTokens(ex, grant, true, this.offline(grant));
@@ -217,9 +219,14 @@ export class FakeGoogle extends OAuthFake {
     const token = bearerToken(ex.headers);
     const rec = token ? this.grants.checkAccess(token) : 'invalid';
     if (typeof rec === 'string') {
-      return sendJson(ex.res, 401, { error: 'invalid_request', error_description: 'Invalid Credentials' }, {
-        'www-authenticate': `Bearer realm="${this.url}/", error="invalid_token"`,
-      });
+      return sendJson(
+        ex.res,
+        401,
+        { error: 'invalid_request', error_description: 'Invalid Credentials' },
+        {
+          'www-authenticate': `Bearer realm="${this.url}/", error="invalid_token"`,
+        },
+      );
     }
     sendJson(ex.res, 200, { sub: this.user.sub, ...this.claimsFor(rec.grant) });
   }
@@ -249,7 +256,11 @@ export class FakeGoogle extends OAuthFake {
   }
 
   private longScope(grant: Grant): string {
-    return grant.scope.split(' ').filter(Boolean).map((s) => LONG_SCOPES[s] ?? s).join(' ');
+    return grant.scope
+      .split(' ')
+      .filter(Boolean)
+      .map((s) => LONG_SCOPES[s] ?? s)
+      .join(' ');
   }
 }
 

@@ -130,9 +130,14 @@ export class FakeSpotify extends OAuthFake {
   private me(ex: Exchange): void {
     // Web API errors use the "regular error object" plus an RFC 6750 §3 challenge.
     const unauthorized = (message: string) =>
-      sendJson(ex.res, 401, { error: { status: 401, message } }, {
-        'www-authenticate': `Bearer realm="spotify", error="invalid_token", error_description="${message}"`,
-      });
+      sendJson(
+        ex.res,
+        401,
+        { error: { status: 401, message } },
+        {
+          'www-authenticate': `Bearer realm="spotify", error="invalid_token", error_description="${message}"`,
+        },
+      );
     const token = bearerToken(ex.headers);
     if (!token) return unauthorized('No token provided');
     const rec = this.grants.checkAccess(token);

@@ -84,7 +84,10 @@ describe('GET /callback/:provider', () => {
       const { profile } = await gw.request(ProfileDocument, { provider: 'spotify', sessionId });
       expect(profile).toMatchObject({ provider: 'spotify', id: 'smedjan', displayName: 'Ada Lovelace' });
       // The provider's tokens stay on the server.
-      const accessToken = spotify.requests.filter((r) => r.path === '/v1/me').at(-1)!.headers.authorization!.replace(/^Bearer /, '');
+      const accessToken = spotify.requests
+        .filter((r) => r.path === '/v1/me')
+        .at(-1)!
+        .headers.authorization!.replace(/^Bearer /, '');
       expect(JSON.stringify(landing.body)).not.toContain(accessToken);
       expect(Object.keys(landing.body!).filter((key) => /token$/i.test(key))).toEqual([]);
     });
@@ -102,7 +105,7 @@ describe('GET /callback/:provider', () => {
       expect(profile.id).toBe('smedjan');
     });
 
-    it('accepts a GitHub callback whose iss is GitHub\'s issuer', async () => {
+    it("accepts a GitHub callback whose iss is GitHub's issuer", async () => {
       const { callback } = await authorizeAt(gw, github, 'github');
       expect(callback.searchParams.get('iss')).toBe(`${github.url}/login/oauth`);
       const landing = await land(callback);
@@ -162,7 +165,11 @@ describe('GET /callback/:provider', () => {
       expectErrorBody(landing, 400, 'ACCESS_DENIED', [startAuth.state]);
       expect(landing.body!.message).not.toContain('The user denied the request');
 
-      const later = await gw.failure(CompleteAuthDocument, { provider: 'spotify', code: 'AQ-a-code-from-elsewhere', state: startAuth.state });
+      const later = await gw.failure(CompleteAuthDocument, {
+        provider: 'spotify',
+        code: 'AQ-a-code-from-elsewhere',
+        state: startAuth.state,
+      });
       expect(later).toMatchObject({ status: 400, code: 'INVALID_STATE' });
       expect(spotify.tokenRequests()).toHaveLength(exchanges);
     });
@@ -313,7 +320,7 @@ describe('GET /callback/:provider', () => {
       expect(spotify.tokenRequests()).toHaveLength(exchanges + 1);
     });
 
-    it('forwards error=INVALID_STATE instead of the code when GitHub\'s iss is wrong, and burns the state', async () => {
+    it("forwards error=INVALID_STATE instead of the code when GitHub's iss is wrong, and burns the state", async () => {
       const { callback, code, state } = await authorizeAt(gw, github, 'github');
       const exchanges = github.tokenRequests().length;
       const landing = await land(withQuery(callback, (q) => q.set('iss', 'https://evil.example/login/oauth')));
@@ -347,7 +354,11 @@ describe('GET /callback/:provider', () => {
       expect(landing.location!.searchParams.get('error')).toBe('ACCESS_DENIED');
       expect(landing.location!.searchParams.has('code')).toBe(false);
 
-      const later = await gw.failure(CompleteAuthDocument, { provider: 'spotify', code: 'AQ-a-code-from-elsewhere', state: startAuth.state });
+      const later = await gw.failure(CompleteAuthDocument, {
+        provider: 'spotify',
+        code: 'AQ-a-code-from-elsewhere',
+        state: startAuth.state,
+      });
       expect(later).toMatchObject({ status: 400, code: 'INVALID_STATE' });
     });
 

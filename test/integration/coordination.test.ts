@@ -12,7 +12,8 @@ const inProcess = new InProcessCoordination();
 afterAll(async () => {
   inProcess.close();
   if (client.isOpen) {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if ((keys as unknown as string[]).length) await client.del(keys as unknown as string[]);
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` }))
+      if ((keys as unknown as string[]).length) await client.del(keys as unknown as string[]);
     await client.quit();
   }
 });

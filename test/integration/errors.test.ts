@@ -115,12 +115,17 @@ describe('errors a client receives through GraphQL', () => {
         body: {
           error: 'bad_verification_code',
           error_description: 'The code passed is incorrect or expired.',
-          error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
+          error_uri:
+            'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
         },
       });
       const before = github.tokenRequests().length;
       const failure = await gw.failure(CompleteAuthDocument, { provider: 'github', code, state });
-      expect(failure).toMatchObject({ status: 400, code: 'TOKEN_EXCHANGE_FAILED', extensions: { provider: 'github', http: { status: 400 } } });
+      expect(failure).toMatchObject({
+        status: 400,
+        code: 'TOKEN_EXCHANGE_FAILED',
+        extensions: { provider: 'github', http: { status: 400 } },
+      });
       expect(github.tokenRequests()).toHaveLength(before + 1);
       expectSafe(failure, [code, state, ...secretsOf(github)]);
     });
@@ -150,7 +155,11 @@ describe('errors a client receives through GraphQL', () => {
         const { code, state } = await authorizeAt(misconfigured, spotify, 'spotify');
         const before = spotify.tokenRequests().length;
         const failure = await misconfigured.failure(CompleteAuthDocument, { provider: 'spotify', code, state });
-        expect(failure).toMatchObject({ status: 400, code: 'TOKEN_EXCHANGE_FAILED', extensions: { provider: 'spotify', http: { status: 400 } } });
+        expect(failure).toMatchObject({
+          status: 400,
+          code: 'TOKEN_EXCHANGE_FAILED',
+          extensions: { provider: 'spotify', http: { status: 400 } },
+        });
         expect(spotify.tokenRequests()).toHaveLength(before + 1);
         expectSafe(failure, [wrongSecret, code, state, ...secretsOf(spotify)]);
       } finally {
@@ -174,9 +183,11 @@ describe('errors a client receives through GraphQL', () => {
       expectSafe(failure, [code, state, ...secretsOf(google)]);
     }
 
-    it('rejects an ID token issued to another client (aud)', () => expectRejected(() => google.idTokenOverrides({ aud: 'someone-else.apps.googleusercontent.com', azp: undefined })));
+    it('rejects an ID token issued to another client (aud)', () =>
+      expectRejected(() => google.idTokenOverrides({ aud: 'someone-else.apps.googleusercontent.com', azp: undefined })));
 
-    it('rejects an ID token whose nonce is not the one sent', () => expectRejected(() => google.idTokenOverrides({ nonce: 'a-nonce-from-another-flow' })));
+    it('rejects an ID token whose nonce is not the one sent', () =>
+      expectRejected(() => google.idTokenOverrides({ nonce: 'a-nonce-from-another-flow' })));
 
     it('rejects an ID token that carries no nonce', () => expectRejected(() => google.idTokenOverrides({ nonce: undefined })));
 
@@ -186,7 +197,8 @@ describe('errors a client receives through GraphQL', () => {
     it('rejects an ID token issued an hour in the future (iat beyond the clock skew)', () =>
       expectRejected(() => google.idTokenOverrides((claims) => ({ ...claims, iat: now() + 3600, exp: now() + 7200 }))));
 
-    it('rejects an ID token from another issuer', () => expectRejected(() => google.idTokenOverrides({ iss: 'https://accounts.evil.example' })));
+    it('rejects an ID token from another issuer', () =>
+      expectRejected(() => google.idTokenOverrides({ iss: 'https://accounts.evil.example' })));
 
     it('rejects an ID token signed by a key that is not in the JWKS', () => expectRejected(() => google.signNextIdTokenWithForeignKey()));
 
@@ -236,7 +248,11 @@ describe('errors a client receives through GraphQL', () => {
       try {
         const before = githubProfile(github);
         const failure = await gw.failure(ProfileDocument, { provider: 'github', sessionId });
-        expect(failure).toMatchObject({ status: 429, code: 'PROVIDER_RATE_LIMITED', extensions: { provider: 'github', http: { status: 429 } } });
+        expect(failure).toMatchObject({
+          status: 429,
+          code: 'PROVIDER_RATE_LIMITED',
+          extensions: { provider: 'github', http: { status: 429 } },
+        });
         expect(failure.extensions.retryAfter).toEqual(expect.any(Number));
         expect(failure.extensions.retryAfter as number).toBeGreaterThan(0);
         expect(failure.extensions.retryAfter as number).toBeLessThanOrEqual(61);
@@ -249,7 +265,11 @@ describe('errors a client receives through GraphQL', () => {
 
     it("reports GitHub's secondary rate limit (403 with Retry-After) with that Retry-After", async () => {
       const { sessionId } = await connect(gw, github, 'github');
-      github.failNext('profile', { status: 403, body: { message: 'You have exceeded a secondary rate limit.' }, headers: { 'Retry-After': '30' } });
+      github.failNext('profile', {
+        status: 403,
+        body: { message: 'You have exceeded a secondary rate limit.' },
+        headers: { 'Retry-After': '30' },
+      });
       const failure = await gw.failure(ProfileDocument, { provider: 'github', sessionId });
       expect(failure).toMatchObject({ status: 429, code: 'PROVIDER_RATE_LIMITED', extensions: { provider: 'github', retryAfter: 30 } });
       expectSafe(failure, secretsOf(github));
@@ -271,7 +291,11 @@ describe('errors a client receives through GraphQL', () => {
       spotify.failNext('token', { status: 503, body: { error: 'server_error' } });
       const before = spotify.tokenRequests().length;
       const failure = await gw.failure(CompleteAuthDocument, { provider: 'spotify', code, state });
-      expect(failure).toMatchObject({ status: 503, code: 'PROVIDER_UNAVAILABLE', extensions: { provider: 'spotify', http: { status: 503 } } });
+      expect(failure).toMatchObject({
+        status: 503,
+        code: 'PROVIDER_UNAVAILABLE',
+        extensions: { provider: 'spotify', http: { status: 503 } },
+      });
       // A retry would have reached the real endpoint: one POST only, the code is single use.
       expect(spotify.tokenRequests()).toHaveLength(before + 1);
       expectSafe(failure, [code, state, ...secretsOf(spotify)]);
@@ -282,7 +306,11 @@ describe('errors a client receives through GraphQL', () => {
       spotify.failNext('profile', { status: 503 }, 3);
       const before = spotifyProfile(spotify);
       const failure = await gw.failure(ProfileDocument, { provider: 'spotify', sessionId });
-      expect(failure).toMatchObject({ status: 503, code: 'PROVIDER_UNAVAILABLE', extensions: { provider: 'spotify', http: { status: 503 } } });
+      expect(failure).toMatchObject({
+        status: 503,
+        code: 'PROVIDER_UNAVAILABLE',
+        extensions: { provider: 'spotify', http: { status: 503 } },
+      });
       expect(spotifyProfile(spotify)).toBe(before + 3);
       expectSafe(failure, secretsOf(spotify));
     });
@@ -359,7 +387,11 @@ describe('errors a client receives through GraphQL', () => {
         const started = Date.now();
         const failure = await unreachable.failure(CompleteAuthDocument, { provider: 'spotify', code, state });
         expect(Date.now() - started).toBeLessThan(2000);
-        expect(failure).toMatchObject({ status: 503, code: 'PROVIDER_UNAVAILABLE', extensions: { provider: 'spotify', http: { status: 503 } } });
+        expect(failure).toMatchObject({
+          status: 503,
+          code: 'PROVIDER_UNAVAILABLE',
+          extensions: { provider: 'spotify', http: { status: 503 } },
+        });
         expect(failure.message).not.toContain(String(closedPort));
         expectSafe(failure, [code, state, ...secretsOf(spotify)]);
       } finally {
@@ -382,7 +414,10 @@ describe('errors a client receives through GraphQL', () => {
 
     it('answers PROVIDER_ERROR when the token endpoint answers 200 without an access_token', async () => {
       const { code, state } = await authorizeAt(gw, spotify, 'spotify');
-      spotify.failNext('token', { status: 200, body: { token_type: 'Bearer', expires_in: 3600, refresh_token: 'AQ-refresh-without-access' } });
+      spotify.failNext('token', {
+        status: 200,
+        body: { token_type: 'Bearer', expires_in: 3600, refresh_token: 'AQ-refresh-without-access' },
+      });
       const before = spotify.tokenRequests().length;
       const failure = await gw.failure(CompleteAuthDocument, { provider: 'spotify', code, state });
       expect(failure).toMatchObject({ status: 502, code: 'PROVIDER_ERROR', extensions: { provider: 'spotify', http: { status: 502 } } });
@@ -404,7 +439,11 @@ describe('errors a client receives through GraphQL', () => {
       spotify.failNext('profile', { status: 403, body: { error: { status: 403, message: 'Insufficient client scope' } } });
       const before = spotifyProfile(spotify);
       const failure = await gw.failure(ProfileDocument, { provider: 'spotify', sessionId });
-      expect(failure).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE', extensions: { provider: 'spotify', http: { status: 403 } } });
+      expect(failure).toMatchObject({
+        status: 403,
+        code: 'INSUFFICIENT_SCOPE',
+        extensions: { provider: 'spotify', http: { status: 403 } },
+      });
       expect(failure.extensions).not.toHaveProperty('retryAfter');
       expect(spotifyProfile(spotify)).toBe(before + 1);
       expectSafe(failure, secretsOf(spotify));
@@ -436,7 +475,10 @@ describe('errors a client receives through GraphQL', () => {
       expect(profile).toMatchObject({ status: 401, code: 'SESSION_NOT_FOUND' });
       expect(await gw.failure(SessionDocument, { sessionId })).toMatchObject({ status: 401, code: 'SESSION_NOT_FOUND' });
       expect(await gw.failure(EndSessionDocument, { sessionId })).toMatchObject({ status: 401, code: 'SESSION_NOT_FOUND' });
-      expect(await gw.failure(StartAuthDocument, { provider: 'github', options: { sessionId } })).toMatchObject({ status: 401, code: 'SESSION_NOT_FOUND' });
+      expect(await gw.failure(StartAuthDocument, { provider: 'github', options: { sessionId } })).toMatchObject({
+        status: 401,
+        code: 'SESSION_NOT_FOUND',
+      });
       expectSafe(profile, [sessionId, ...secretsOf(spotify)]);
     });
   });
@@ -491,7 +533,10 @@ describe('REAUTH_REQUIRED', () => {
       expect(failure).toMatchObject({ status: 401, code: 'REAUTH_REQUIRED', extensions: { provider: 'github', http: { status: 401 } } });
       expect(github.tokenRequests('refresh_token')).toHaveLength(0);
       expectSafe(failure, secretsOf(github));
-      expect(await gw.failure(ProfileDocument, { provider: 'github', sessionId })).toMatchObject({ status: 401, code: 'SESSION_NOT_FOUND' });
+      expect(await gw.failure(ProfileDocument, { provider: 'github', sessionId })).toMatchObject({
+        status: 401,
+        code: 'SESSION_NOT_FOUND',
+      });
     });
   });
 });
@@ -569,7 +614,14 @@ async function startGatewayWithProviders(providers: ProviderDefinition[], env: R
     },
   });
   const gateway: Gateway = await startGateway({
-    env: { HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, START_AUTH_RATE_LIMIT: '0', DEMO_PROVIDER: 'false', ...env },
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      START_AUTH_RATE_LIMIT: '0',
+      DEMO_PROVIDER: 'false',
+      ...env,
+    },
     logger: pino({ level: 'error' }, sink),
     providers,
   });

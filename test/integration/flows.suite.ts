@@ -7,7 +7,11 @@ import { authorizeAt, connect, startTestGateway, type TestGateway } from './harn
  * The flows every store must carry, run once per store by a short test file (memory, Redis).
  * `storeEnv` gives the variables of the store under test; `afterEachGateway` may inspect or clean it.
  */
-export function describeGatewayFlows(storeName: string, storeEnv: () => Promise<Record<string, string> | undefined>, cleanup: () => Promise<void> = async () => {}) {
+export function describeGatewayFlows(
+  storeName: string,
+  storeEnv: () => Promise<Record<string, string> | undefined>,
+  cleanup: () => Promise<void> = async () => {},
+) {
   describe(`gateway flows (${storeName} store)`, () => {
     let spotify: FakeSpotify;
     let github: FakeGithub;

@@ -250,7 +250,8 @@ class Inspector {
   check(input: string, seen: Seen): void {
     this.count += 1;
     this.statuses.set(seen.status, (this.statuses.get(seen.status) ?? 0) + 1);
-    const problem = (what: string): void => void this.problems.push(`${what} — input: ${shorten(input, 1200)} — answer: ${seen.status} ${shorten(seen.text)}`);
+    const problem = (what: string): void =>
+      void this.problems.push(`${what} — input: ${shorten(input, 1200)} — answer: ${seen.status} ${shorten(seen.text)}`);
     if (seen.status >= 500) problem(`status ${seen.status}`);
     if (STACK.test(seen.text)) problem('stack trace in the body');
     if (!seen.contentType.includes('json') || seen.text === '') return;
@@ -298,12 +299,17 @@ class Inspector {
     if (!CODES.has(code)) return problem(`REST error ${code} is not in the ErrorCode enum`);
     if (code === ErrorCode.INTERNAL_SERVER_ERROR) return problem('INTERNAL_SERVER_ERROR');
     // The body limit answers 413 Payload Too Large with BAD_USER_INPUT.
-    const expected = code === ErrorCode.BAD_USER_INPUT && /exceeds \d+ bytes/.test(String(body.message)) ? 413 : errorCatalog[code as ErrorCode].status;
+    const expected =
+      code === ErrorCode.BAD_USER_INPUT && /exceeds \d+ bytes/.test(String(body.message)) ? 413 : errorCatalog[code as ErrorCode].status;
     if (status !== expected) problem(`REST ${code} with HTTP ${status} instead of ${expected}`);
   }
 
   summary(): string {
-    const sorted = (map: Map<string | number, number>) => [...map].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([k, v]) => `${k}×${v}`).join(' ');
+    const sorted = (map: Map<string | number, number>) =>
+      [...map]
+        .sort(([a], [b]) => String(a).localeCompare(String(b)))
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ');
     return `${this.count} responses; statuses ${sorted(this.statuses)}; codes ${sorted(this.codes)}`;
   }
 }
@@ -416,11 +422,21 @@ describe('the gateway under generated and malformed input', () => {
   /** A JSON POST to /graphql over a keep-alive node:http agent (lighter than fetch for thousands of requests). */
   function post(body: string, headers: Record<string, string> = {}): Promise<Seen> {
     return new Promise<Seen>((resolve, reject) => {
-      const req = httpRequest(`${gw.url}/graphql`, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = httpRequest(
+        `${gw.url}/graphql`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              contentType: String(res.headers['content-type'] ?? ''),
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -501,7 +517,9 @@ describe('the gateway under generated and malformed input', () => {
     expect(inspector.problems).toEqual([]);
     expect(inspector.count).toBe(bodies.length);
     // The generator reached past validation: the store, the flow and the provider answered.
-    expect([...inspector.codes.keys()]).toEqual(expect.arrayContaining(['BAD_USER_INPUT', 'UNKNOWN_PROVIDER', 'PROVIDER_NOT_CONFIGURED', 'SESSION_NOT_FOUND', 'INVALID_STATE']));
+    expect([...inspector.codes.keys()]).toEqual(
+      expect.arrayContaining(['BAD_USER_INPUT', 'UNKNOWN_PROVIDER', 'PROVIDER_NOT_CONFIGURED', 'SESSION_NOT_FOUND', 'INVALID_STATE']),
+    );
     expect(inspector.statuses.get(200)).toBeGreaterThan(50);
     expect(fake.count('/api/v3/user')).toBeGreaterThan(4);
   });
@@ -514,7 +532,10 @@ describe('the gateway under generated and malformed input', () => {
       const { startAuth } = await gw.request(StartAuthDocument, { provider: 'github' });
       const code = g.chance(0.9) ? g.string(['gh-code']) : 'x'.repeat(2049);
       if (i % 2 === 0) {
-        const body = JSON.stringify({ query: print(CompleteAuthDocument), variables: { provider: 'github', code, state: startAuth.state } });
+        const body = JSON.stringify({
+          query: print(CompleteAuthDocument),
+          variables: { provider: 'github', code, state: startAuth.state },
+        });
         inspector.check(body, await post(body));
       } else {
         const params = new URLSearchParams({ code, state: startAuth.state });
@@ -536,7 +557,13 @@ describe('the gateway under generated and malformed input', () => {
     inspector.check('alias flood', refused);
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.text)).toEqual({
-      errors: [{ message: 'Query cost 11000 exceeds the limit of 200.', locations: [{ line: 1, column: 1 }], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }],
+      errors: [
+        {
+          message: 'Query cost 11000 exceeds the limit of 200.',
+          locations: [{ line: 1, column: 1 }],
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        },
+      ],
     });
     // This schema nests 3 fields at most, so anything deeper also names fields that do not exist.
     const deep = `{ session(sessionId: "${sessionId}") { connections { provider ${'{ x '.repeat(9)}${'} '.repeat(9)}} } }`;
@@ -544,7 +571,9 @@ describe('the gateway under generated and malformed input', () => {
     inspector.check('deep', tooDeep);
     expect(tooDeep.status).toBe(400);
     expect(tooDeep.text).toContain('Query depth 12 exceeds the limit of 8.');
-    const introspection = await post(JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }) }));
+    const introspection = await post(
+      JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }) }),
+    );
     expect(introspection.status).toBe(200);
     expect(JSON.parse(introspection.text)).toMatchObject({ data: { __schema: { queryType: { name: 'Query' } } } });
     expect(inspector.problems).toEqual([]);
@@ -567,15 +596,68 @@ describe('the gateway under generated and malformed input', () => {
       const body = Array.from({ length: g.length() }, () => g.char()).join('');
       add(`random body ${body}`, () => post(body));
     }
-    for (const body of ['null', 'true', '1', '"query"', '[]', `[${valid},${valid}]`, '{}', '{"query": null}', '{"query": 1}', '{"query": ["{ providers { id } }"]}', '{"query": {}}', '{"query": "{ providers { id } }", "variables": "x"}', '{"query": "{ providers { id } }", "variables": []}', '{"query": "{ providers { id } }", "extensions": "x"}', '{"query": "{ providers { id } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}', '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0000000000000000000000000000000000000000000000000000000000000000"}}}', '{"query": "{ providers { id } }", "operationName": {"__proto__": {"polluted": "yes"}}}', '{"__proto__": {"polluted": "yes"}, "query": "{ providers { id } }"}', '{"query": "query($__proto__: String) { providers { id } }"}', '{"query": "query($constructor: String!) { providers { id } }"}', `\ufeff${valid}`, `${valid} trailing`, '{"query": "{ providers { id } }" /* comment */}', '{"query": "\\ud800"}', `{"query": "${'{'.repeat(5000)}"}`, `{"query": "{ ${'a: __typename '.repeat(50)} }", "variables": ${'['.repeat(5000)}${']'.repeat(5000)}}`, '{"query": "mutation { startAuth(provider: \\"github\\") { state } } query Q { providers { id } }"}', '{"query": "subscription { providers { id } }"}', '{"query": "{ providers { id } }", "operationName": "Nope"}', '{"query": "query A { providers { id } } query A { providers { id } }"}', '{"query": "query ($p: String! = null) { providers { id } }"}']) {
+    for (const body of [
+      'null',
+      'true',
+      '1',
+      '"query"',
+      '[]',
+      `[${valid},${valid}]`,
+      '{}',
+      '{"query": null}',
+      '{"query": 1}',
+      '{"query": ["{ providers { id } }"]}',
+      '{"query": {}}',
+      '{"query": "{ providers { id } }", "variables": "x"}',
+      '{"query": "{ providers { id } }", "variables": []}',
+      '{"query": "{ providers { id } }", "extensions": "x"}',
+      '{"query": "{ providers { id } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}',
+      '{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0000000000000000000000000000000000000000000000000000000000000000"}}}',
+      '{"query": "{ providers { id } }", "operationName": {"__proto__": {"polluted": "yes"}}}',
+      '{"__proto__": {"polluted": "yes"}, "query": "{ providers { id } }"}',
+      '{"query": "query($__proto__: String) { providers { id } }"}',
+      '{"query": "query($constructor: String!) { providers { id } }"}',
+      `\ufeff${valid}`,
+      `${valid} trailing`,
+      '{"query": "{ providers { id } }" /* comment */}',
+      '{"query": "\\ud800"}',
+      `{"query": "${'{'.repeat(5000)}"}`,
+      `{"query": "{ ${'a: __typename '.repeat(50)} }", "variables": ${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      '{"query": "mutation { startAuth(provider: \\"github\\") { state } } query Q { providers { id } }"}',
+      '{"query": "subscription { providers { id } }"}',
+      '{"query": "{ providers { id } }", "operationName": "Nope"}',
+      '{"query": "query A { providers { id } } query A { providers { id } }"}',
+      '{"query": "query ($p: String! = null) { providers { id } }"}',
+    ]) {
       add(`body ${body}`, () => post(body));
     }
 
     // Wrong content types, and none.
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', 'application/graphql-response+json', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/jsonx', 'text/html; a=application/json', '', '*/*']) {
-      for (const body of [valid, 'query=%7B+providers+%7B+id+%7D+%7D', '{ providers { id } }', '--x\r\ncontent-disposition: form-data; name="operations"\r\n\r\n{}\r\n--x--']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/graphql',
+      'application/graphql-response+json',
+      'application/json; charset=utf-16',
+      'application/json; charset=latin1',
+      'application/jsonx',
+      'text/html; a=application/json',
+      '',
+      '*/*',
+    ]) {
+      for (const body of [
+        valid,
+        'query=%7B+providers+%7B+id+%7D+%7D',
+        '{ providers { id } }',
+        '--x\r\ncontent-disposition: form-data; name="operations"\r\n\r\n{}\r\n--x--',
+      ]) {
         add(`content-type ${type} body ${body}`, async () => {
-          const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: type ? { 'content-type': type, 'apollo-require-preflight': 'true' } : {}, body });
+          const response = await fetch(`${gw.url}/graphql`, {
+            method: 'POST',
+            headers: type ? { 'content-type': type, 'apollo-require-preflight': 'true' } : {},
+            body,
+          });
           return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
         });
       }
@@ -585,7 +667,13 @@ describe('the gateway under generated and malformed input', () => {
     const routes = ['/graphql', '/healthz', '/readyz', '/callback/github', '/callback/github?code=a&state=b', '/', '/index.html', '/nope'];
     for (const route of routes) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND']) {
-        add(`${method} ${route}`, () => get(route, { method, body: ['GET', 'HEAD'].includes(method) ? undefined : valid, headers: { 'content-type': 'application/json', origin: 'https://evil.example' } }));
+        add(`${method} ${route}`, () =>
+          get(route, {
+            method,
+            body: ['GET', 'HEAD'].includes(method) ? undefined : valid,
+            headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+          }),
+        );
       }
     }
 
@@ -614,7 +702,11 @@ describe('the gateway under generated and malformed input', () => {
         () => 'github',
       ])();
       const params = new URLSearchParams();
-      for (let p = g.int(5); p > 0; p--) params.append(g.pick(['code', 'state', 'error', 'iss', 'error_description', '__proto__', 'constructor', g.string()]), g.chance(0.3) ? g.handle() : g.string());
+      for (let p = g.int(5); p > 0; p--)
+        params.append(
+          g.pick(['code', 'state', 'error', 'iss', 'error_description', '__proto__', 'constructor', g.string()]),
+          g.chance(0.3) ? g.handle() : g.string(),
+        );
       const raw = g.chance(0.2) ? `&${g.pick(['%E0%A4%A', '%', 'code=%ZZ', 'state=%00', 'code', '=', '&&&', 'code=a&code=b'])}` : '';
       const path = `/callback/${segment}?${params}${raw}`;
       add(`GET ${path}`, () => get(path));
@@ -626,26 +718,45 @@ describe('the gateway under generated and malformed input', () => {
     add('GET /callback/github with a 14 kB query', () => get(`/callback/github?code=${'c'.repeat(14_000)}&state=${g.handle()}`));
 
     // Headers: large but allowed, over Node's limit, many.
-    add('a 12 kB header', () => get('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-big': 'x'.repeat(12_000) }, body: valid }));
+    add('a 12 kB header', () =>
+      get('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-big': 'x'.repeat(12_000) }, body: valid }),
+    );
     add('a 100 kB header', () => get('/healthz', { headers: { 'x-big': 'x'.repeat(100_000) } }));
-    add('300 headers', () => get('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-h${i}`, String(i)])) }, body: valid }));
-    add('a 10 kB operation name header', () => get('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-apollo-operation-name': 'n'.repeat(10_000) }, body: valid }));
+    add('300 headers', () =>
+      get('/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-h${i}`, String(i)])),
+        },
+        body: valid,
+      }),
+    );
+    add('a 10 kB operation name header', () =>
+      get('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-apollo-operation-name': 'n'.repeat(10_000) },
+        body: valid,
+      }),
+    );
 
     // Bodies past MAX_BODY_BYTES: declared, and streamed without a length.
     const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } });
     add('a body over the limit', () => post(big));
-    add('a chunked body over the limit', () =>
-      new Promise<Seen>((resolve, reject) => {
-        const req = httpRequest(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text }));
-        });
-        req.on('error', reject);
-        for (let i = 0; i < 20; i++) req.write('x'.repeat(64 * 1024));
-        req.end();
-      }),
+    add(
+      'a chunked body over the limit',
+      () =>
+        new Promise<Seen>((resolve, reject) => {
+          const req = httpRequest(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text }));
+          });
+          req.on('error', reject);
+          for (let i = 0; i < 20; i++) req.write('x'.repeat(64 * 1024));
+          req.end();
+        }),
     );
 
     await pool(cases, 16, async ({ label, run }) => {
@@ -678,18 +789,48 @@ describe('the gateway under generated and malformed input', () => {
       { label: 'CONNECT', chunks: [`CONNECT 127.0.0.1:1 HTTP/1.1\r\n${host}\r\n`] },
       { label: 'percent errors in the path', chunks: [`GET /callback/%E0%A4%A?code=%ZZ&state=%00 HTTP/1.1\r\n${host}\r\n`] },
       { label: 'raw UTF-8 in the path', chunks: [Buffer.from(`GET /callback/gïthub?code=ä&state=😀 HTTP/1.1\r\n${host}\r\n`, 'utf8')] },
-      { label: 'a lying small Content-Length', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`] },
-      { label: 'two Content-Lengths', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n${body}`] },
-      { label: 'a negative Content-Length', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: -1\r\n\r\n${body}`] },
-      { label: 'a non-numeric Content-Length', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: abc\r\n\r\n${body}`] },
-      { label: 'a huge Content-Length', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n${body}`] },
-      { label: 'Content-Length and chunked together', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`] },
+      {
+        label: 'a lying small Content-Length',
+        chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`],
+      },
+      {
+        label: 'two Content-Lengths',
+        chunks: [
+          `POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n${body}`,
+        ],
+      },
+      {
+        label: 'a negative Content-Length',
+        chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: -1\r\n\r\n${body}`],
+      },
+      {
+        label: 'a non-numeric Content-Length',
+        chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: abc\r\n\r\n${body}`],
+      },
+      {
+        label: 'a huge Content-Length',
+        chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n${body}`],
+      },
+      {
+        label: 'Content-Length and chunked together',
+        chunks: [
+          `POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        ],
+      },
       // A bad chunk size and an unknown transfer coding are in the suite below: they hit a bug.
       { label: 'a header with a bare LF', chunks: [`GET /healthz HTTP/1.1\n${host.replace('\r', '')}X-A: 1\n\n`] },
-      { label: 'a control character in Content-Type', chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\u0001\r\nContent-Length: ${body.length}\r\n\r\n${body}`] },
+      {
+        label: 'a control character in Content-Type',
+        chunks: [`POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\u0001\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+      },
       { label: 'obs-fold', chunks: [`GET /healthz HTTP/1.1\r\n${host}X-A: 1\r\n  continued\r\n\r\n`] },
       { label: 'a 40 kB request line', chunks: [`GET /graphql?query=${'a'.repeat(40_000)} HTTP/1.1\r\n${host}\r\n`] },
-      { label: 'pipelined requests', chunks: [`GET /healthz HTTP/1.1\r\n${host}\r\nGET /nope HTTP/1.1\r\n${host}\r\nPOST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`] },
+      {
+        label: 'pipelined requests',
+        chunks: [
+          `GET /healthz HTTP/1.1\r\n${host}\r\nGET /nope HTTP/1.1\r\n${host}\r\nPOST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        ],
+      },
     ];
     await pool(exchanges, 8, async ({ label, chunks }) => {
       for (const seen of parseRaw(await rawExchange(port, chunks))) inspector.check(label, seen);
@@ -702,7 +843,10 @@ describe('the gateway under generated and malformed input', () => {
     const { providers } = await gw.request(ProvidersDocument, {});
     expect(providers.find((p) => p.id === 'github')).toMatchObject({ configured: true });
     const unexpected = gw.logs.filter(
-      (line) => /"level":(50|60)/.test(line) || /"msg":"(unexpected error|request failed)"/.test(line) || (/"msg":"request"/.test(line) && /"status":5\d\d/.test(line)),
+      (line) =>
+        /"level":(50|60)/.test(line) ||
+        /"msg":"(unexpected error|request failed)"/.test(line) ||
+        (/"msg":"request"/.test(line) && /"status":5\d\d/.test(line)),
     );
     expect(unexpected.map(logSummary)).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -713,8 +857,16 @@ describe('the gateway under generated and malformed input', () => {
 
 /** The part of a log line that tells what went wrong. */
 function logSummary(line: string): string {
-  const entry = JSON.parse(line) as { level: number; msg: string; status?: number; errorCode?: string; err?: { message?: string; code?: string } };
-  return [`level ${entry.level}`, entry.msg, entry.err && `${entry.err.message} (${entry.err.code})`, entry.status, entry.errorCode].filter(Boolean).join(' ');
+  const entry = JSON.parse(line) as {
+    level: number;
+    msg: string;
+    status?: number;
+    errorCode?: string;
+    err?: { message?: string; code?: string };
+  };
+  return [`level ${entry.level}`, entry.msg, entry.err && `${entry.err.message} (${entry.err.code})`, entry.status, entry.errorCode]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Inputs that found bugs, each pinned on a gateway of its own so that its log and fate stay apart. */
@@ -734,7 +886,12 @@ describe('inputs the generator found to break the gateway', () => {
 
   /** The log lines at error level or above, and request lines that say 500. */
   const serverErrors = (logs = gw.logs) =>
-    logs.filter((line) => /"level":(50|60)/.test(line) || /"msg":"(unexpected error|request failed)"/.test(line) || (/"msg":"request"/.test(line) && /"status":500/.test(line)));
+    logs.filter(
+      (line) =>
+        /"level":(50|60)/.test(line) ||
+        /"msg":"(unexpected error|request failed)"/.test(line) ||
+        (/"msg":"request"/.test(line) && /"status":500/.test(line)),
+    );
 
   it('treats startAuth with options.sessionId null as no session, not as an internal error', async () => {
     const response = await fetch(`${gw.url}/graphql`, {
@@ -752,8 +909,16 @@ describe('inputs the generator found to break the gateway', () => {
     const body = JSON.stringify({ query: '{ providers { id } }' });
     const head = `POST /graphql HTTP/1.1\r\n${host}Content-Type: application/json\r\n`;
     const cases = [
-      { label: 'a truncated body, then the client closes', raw: `${head}Content-Length: 1000\r\n\r\n${body.slice(0, 10)}`, endAfterWrite: true },
-      { label: 'a truncated chunked body, then the client closes', raw: `${head}Transfer-Encoding: chunked\r\n\r\n5\r\n{"que`, endAfterWrite: true },
+      {
+        label: 'a truncated body, then the client closes',
+        raw: `${head}Content-Length: 1000\r\n\r\n${body.slice(0, 10)}`,
+        endAfterWrite: true,
+      },
+      {
+        label: 'a truncated chunked body, then the client closes',
+        raw: `${head}Transfer-Encoding: chunked\r\n\r\n5\r\n{"que`,
+        endAfterWrite: true,
+      },
       { label: 'headers only, then the client closes', raw: `${head}Content-Length: 10\r\n\r\n`, endAfterWrite: true },
       { label: 'a bad chunk size', raw: `${head}Transfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n`, endAfterWrite: false },
       { label: 'an unknown transfer coding', raw: `${head}Transfer-Encoding: gzip\r\n\r\n${body}`, endAfterWrite: false },

@@ -54,7 +54,14 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   });
   const logger = pino({ level: 'debug' }, sink);
   const gateway = await startGateway({
-    env: { HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, START_AUTH_RATE_LIMIT: '0', DEMO_PROVIDER: 'false', ...env },
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      START_AUTH_RATE_LIMIT: '0',
+      DEMO_PROVIDER: 'false',
+      ...env,
+    },
     logger,
   });
   const client = new GraphQLClient(`${gateway.url}/graphql`);
@@ -123,14 +130,24 @@ export interface AuthorizingFake {
 }
 
 /** The provider's redirect back to the gateway, as the browser would receive it. */
-export async function authorizeAt(gw: TestGateway, fake: AuthorizingFake, provider: string, options?: { scopes?: string[]; sessionId?: string }) {
+export async function authorizeAt(
+  gw: TestGateway,
+  fake: AuthorizingFake,
+  provider: string,
+  options?: { scopes?: string[]; sessionId?: string },
+) {
   const { startAuth } = await gw.request(StartAuthDocument, { provider, options });
   const callback = await fake.authorize(startAuth.authorizationUrl);
   return { startAuth, callback, code: callback.searchParams.get('code')!, state: callback.searchParams.get('state')! };
 }
 
 /** The whole flow through GraphQL: startAuth → consent at the fake → completeAuth. */
-export async function connect(gw: TestGateway, fake: AuthorizingFake, provider: string, options?: { scopes?: string[]; sessionId?: string }) {
+export async function connect(
+  gw: TestGateway,
+  fake: AuthorizingFake,
+  provider: string,
+  options?: { scopes?: string[]; sessionId?: string },
+) {
   const { code, state } = await authorizeAt(gw, fake, provider, options);
   const { completeAuth } = await gw.request(CompleteAuthDocument, { provider, code, state });
   return completeAuth;

@@ -79,7 +79,12 @@ describe('the gateway process', () => {
   });
 
   it('refuses to start on invalid configuration, listing every problem on its own line', async () => {
-    const { child, output } = run({ PORT: 'eighty', REDIS_URL: 'redis://127.0.0.1:6379', GITHUB_CLIENT_ID: 'only-the-id', UPSTREAM_TIMEOUT_MS: '-1' });
+    const { child, output } = run({
+      PORT: 'eighty',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      GITHUB_CLIENT_ID: 'only-the-id',
+      UPSTREAM_TIMEOUT_MS: '-1',
+    });
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     const lines = output().stderr.trim().split('\n');

@@ -41,7 +41,9 @@ describe('GET /metrics', () => {
     expect(sample(text, 'gateway_requests_total', { operation: 'session', outcome: 'SESSION_NOT_FOUND' })).toBe(1);
     expect(sample(text, 'gateway_request_duration_seconds_count', { operation: 'profile' })).toBe(1);
     expect(sample(text, 'gateway_upstream_requests_total', { provider: 'spotify', outcome: '2xx' })).toBeGreaterThanOrEqual(3);
-    expect(sample(text, 'gateway_upstream_request_duration_seconds_count', { provider: 'spotify', outcome: '2xx' })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'gateway_upstream_request_duration_seconds_count', { provider: 'spotify', outcome: '2xx' })).toBeGreaterThanOrEqual(
+      3,
+    );
     expect(sample(text, 'gateway_token_refreshes_total', { provider: 'spotify', result: 'succeeded' })).toBe(1);
     expect(sample(text, 'gateway_state_rejections_total', { reason: 'unknown' })).toBe(1);
     expect(text).toContain('process_resident_memory_bytes');

@@ -21,7 +21,11 @@ describe('a gateway started with no provider credentials', () => {
 
   it('refuses startAuth on an unconfigured provider with PROVIDER_NOT_CONFIGURED (400)', async () => {
     const failure = await gw.failure(StartAuthDocument, { provider: 'github' });
-    expect(failure).toMatchObject({ status: 400, code: 'PROVIDER_NOT_CONFIGURED', extensions: { provider: 'github', http: { status: 400 } } });
+    expect(failure).toMatchObject({
+      status: 400,
+      code: 'PROVIDER_NOT_CONFIGURED',
+      extensions: { provider: 'github', http: { status: 400 } },
+    });
   });
 
   it('refuses an unknown provider with UNKNOWN_PROVIDER', async () => {
@@ -68,7 +72,9 @@ describe('a gateway started with no provider credentials', () => {
   it('keeps CSRF prevention on: a GET query without a preflight header is refused', async () => {
     const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ providers { id } }')}`);
     expect(res.status).toBe(400);
-    const ok = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ providers { id } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const ok = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ providers { id } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -88,7 +94,10 @@ describe('a gateway started with no provider credentials', () => {
 
   it('logs one line per request with operation, status and duration', async () => {
     await gw.request(ProvidersDocument, {});
-    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).reverse().find((l) => l.msg === 'request' && l.operation === 'providers');
+    const line = gw.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .reverse()
+      .find((l) => l.msg === 'request' && l.operation === 'providers');
     expect(line).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
     expect(typeof line!.durationMs).toBe('number');
   });

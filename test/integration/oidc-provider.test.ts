@@ -110,7 +110,9 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
         userinfo_endpoint: `${op.issuer}/me`,
       });
       expect(metadata.scopes_supported).toEqual(expect.arrayContaining(['openid', 'email', 'profile', 'offline_access']));
-      expect(metadata.claims_supported).toEqual(expect.arrayContaining(['sub', 'email', 'email_verified', 'name', 'preferred_username', 'picture']));
+      expect(metadata.claims_supported).toEqual(
+        expect.arrayContaining(['sub', 'email', 'email_verified', 'name', 'preferred_username', 'picture']),
+      );
       expect(metadata.token_endpoint_auth_methods_supported).toContain('client_secret_basic');
     });
 
@@ -151,7 +153,9 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
     const url = new URL(startAuth.authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(metadata.authorization_endpoint);
     const calls = gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.msg === 'upstream call');
-    expect(calls).toContainEqual(expect.objectContaining({ provider: 'local-oidc', method: 'GET', url: `${op.issuer}/.well-known/openid-configuration`, status: 200 }));
+    expect(calls).toContainEqual(
+      expect.objectContaining({ provider: 'local-oidc', method: 'GET', url: `${op.issuer}/.well-known/openid-configuration`, status: 200 }),
+    );
   });
 
   it('connects through login and consent, then reads the demo user from the ID token and UserInfo', async () => {
@@ -201,7 +205,10 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
   it('completes on the gateway callback route and answers JSON', async () => {
     const { callback } = await authorizeAt(gw, user, 'local-oidc');
     const landed = await landOnGateway(callback);
-    expect(landed).toMatchObject({ status: 200, body: { provider: 'local-oidc', sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) } });
+    expect(landed).toMatchObject({
+      status: 200,
+      body: { provider: 'local-oidc', sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
+    });
     const sessionId = landed.body.sessionId as string;
     const { session } = await gw.request(SessionDocument, { sessionId });
     expect(session.connections.map((c) => c.provider)).toEqual(['local-oidc']);
@@ -247,7 +254,9 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
 
     const { disconnect } = await gw.request(DisconnectDocument, { provider: 'local-oidc', sessionId: connected.sessionId });
     expect(disconnect).toBe(true);
-    expect(await gw.failure(ProfileDocument, { provider: 'local-oidc', sessionId: connected.sessionId })).toMatchObject({ code: 'SESSION_NOT_FOUND' });
+    expect(await gw.failure(ProfileDocument, { provider: 'local-oidc', sessionId: connected.sessionId })).toMatchObject({
+      code: 'SESSION_NOT_FOUND',
+    });
     expect(await introspect(metadata, gatewayClient, issued.refresh_token as string)).toEqual({ active: false });
     expect(await introspect(metadata, gatewayClient, issued.access_token as string)).toEqual({ active: false });
     const { providers } = await gw.request(ProvidersDocument, {});
@@ -263,14 +272,17 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
     expect(await introspect(metadata, gatewayClient, issued.refresh_token as string)).toEqual({ active: false });
   });
 
-  it.each(['consent', 'login'] as const)('Cancel at the %s page is ACCESS_DENIED on the gateway callback, and burns the state', async (page) => {
-    const { startAuth } = await gw.request(StartAuthDocument, { provider: 'local-oidc' });
-    const callback = await user.authorize(startAuth.authorizationUrl, { deny: page });
-    expect(Object.fromEntries(callback.searchParams)).toMatchObject({ error: 'access_denied', state: startAuth.state, iss: op.issuer });
-    expect(await landOnGateway(callback)).toMatchObject({ status: 400, body: { error: 'ACCESS_DENIED', provider: 'local-oidc' } });
-    const replay = await gw.failure(CompleteAuthDocument, { provider: 'local-oidc', code: 'any-code', state: startAuth.state });
-    expect(replay.code).toBe('INVALID_STATE');
-  });
+  it.each(['consent', 'login'] as const)(
+    'Cancel at the %s page is ACCESS_DENIED on the gateway callback, and burns the state',
+    async (page) => {
+      const { startAuth } = await gw.request(StartAuthDocument, { provider: 'local-oidc' });
+      const callback = await user.authorize(startAuth.authorizationUrl, { deny: page });
+      expect(Object.fromEntries(callback.searchParams)).toMatchObject({ error: 'access_denied', state: startAuth.state, iss: op.issuer });
+      expect(await landOnGateway(callback)).toMatchObject({ status: 400, body: { error: 'ACCESS_DENIED', provider: 'local-oidc' } });
+      const replay = await gw.failure(CompleteAuthDocument, { provider: 'local-oidc', code: 'any-code', state: startAuth.state });
+      expect(replay.code).toBe('INVALID_STATE');
+    },
+  );
 
   describe('mix-up and token substitution', () => {
     it('a callback whose iss names another issuer is INVALID_STATE, and its code is never exchanged', async () => {
@@ -319,7 +331,9 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
     });
 
     it('an ID token the provider issued to another client (wrong aud) is INVALID_ID_TOKEN', async () => {
-      const { failure, claims, nonce } = await completeWithSwappedIdToken(async (n) => (await signInAs(metadata, otherApp, { nonce: n })).id_token!);
+      const { failure, claims, nonce } = await completeWithSwappedIdToken(
+        async (n) => (await signInAs(metadata, otherApp, { nonce: n })).id_token!,
+      );
       expect(claims).toMatchObject({ iss: op.issuer, aud: 'other-app', nonce });
       expect(failure).toMatchObject({ status: 400, code: 'INVALID_ID_TOKEN', extensions: { provider: 'local-oidc' } });
       expect(failure.message).toMatch(/aud/);

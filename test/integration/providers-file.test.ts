@@ -26,11 +26,21 @@ describe('a generic OAuth2 provider from PROVIDERS_FILE', () => {
           profileUrl: `${upstream.url}/v1/me`,
           scopes: ['user-read-email'],
           clientAuth: 'client_secret_basic',
-          profile: { id: 'id', displayName: 'display_name', email: 'email', avatarUrl: 'images[0].url', profileUrl: 'external_urls.spotify' },
+          profile: {
+            id: 'id',
+            displayName: 'display_name',
+            email: 'email',
+            avatarUrl: 'images[0].url',
+            profileUrl: 'external_urls.spotify',
+          },
         },
       ]),
     );
-    gw = await startTestGateway({ PROVIDERS_FILE: file, MUSIC_BOX_CLIENT_ID: upstream.clientId, MUSIC_BOX_CLIENT_SECRET: upstream.clientSecret });
+    gw = await startTestGateway({
+      PROVIDERS_FILE: file,
+      MUSIC_BOX_CLIENT_ID: upstream.clientId,
+      MUSIC_BOX_CLIENT_SECRET: upstream.clientSecret,
+    });
   });
   afterAll(async () => {
     await gw.close();
@@ -39,14 +49,25 @@ describe('a generic OAuth2 provider from PROVIDERS_FILE', () => {
 
   it('is listed beside the built-in providers, configured from MUSIC_BOX_* variables', async () => {
     const { providers } = await gw.request(ProvidersDocument, {});
-    expect(providers.find((p) => p.id === 'music-box')).toMatchObject({ name: 'Music Box', protocol: 'OAUTH2', configured: true, defaultScopes: ['user-read-email'] });
+    expect(providers.find((p) => p.id === 'music-box')).toMatchObject({
+      name: 'Music Box',
+      protocol: 'OAUTH2',
+      configured: true,
+      defaultScopes: ['user-read-email'],
+    });
   });
 
   it('completes the flow and maps the profile by the declared paths', async () => {
     const session = await connect(gw, upstream, 'music-box');
     expect(session.scopes).toEqual(['user-read-email']);
     const { profile } = await gw.request(ProfileDocument, { provider: 'music-box', sessionId: session.sessionId });
-    const raw = profile.raw as { id: string; display_name: string; email: string; images: Array<{ url: string }>; external_urls: { spotify: string } };
+    const raw = profile.raw as {
+      id: string;
+      display_name: string;
+      email: string;
+      images: Array<{ url: string }>;
+      external_urls: { spotify: string };
+    };
     expect(profile).toMatchObject({
       provider: 'music-box',
       id: raw.id,

@@ -50,7 +50,11 @@ describe('two gateway replicas on a three-master Redis Cluster', () => {
   beforeAll(async () => {
     enabled = redisServerAvailable();
     if (!enabled) return;
-    [cluster, spotify, google] = await Promise.all([startRedisCluster(), startFakeSpotify({ rotateRefreshTokens: true }), startFakeGoogle()]);
+    [cluster, spotify, google] = await Promise.all([
+      startRedisCluster(),
+      startFakeSpotify({ rotateRefreshTokens: true }),
+      startFakeGoogle(),
+    ]);
     // Both replicas sit behind one public URL and share the encryption key, as a deployment would.
     const env = {
       REDIS_CLUSTER_NODES: cluster.nodes,
@@ -183,7 +187,9 @@ describe('two gateway replicas on a three-master Redis Cluster', () => {
     const afterDisconnect = await keysOf(first.sessionId);
     // Nothing of the Spotify connection is left on any node; the rest of the session is, still expiring.
     expect(afterDisconnect.map((r) => r.key).filter((key) => key.endsWith(':spotify'))).toEqual([]);
-    expect(afterDisconnect.map((r) => r.key)).toEqual(expect.arrayContaining([`${namespace}::session:${tag}`, `${namespace}::conn:${tag}:google`]));
+    expect(afterDisconnect.map((r) => r.key)).toEqual(
+      expect.arrayContaining([`${namespace}::session:${tag}`, `${namespace}::conn:${tag}:google`]),
+    );
     for (const row of afterDisconnect) expect(row.pttl).toBeGreaterThan(0);
 
     expect((await a.request(EndSessionDocument, { sessionId: first.sessionId })).endSession).toBe(true);
@@ -197,7 +203,9 @@ describe('two gateway replicas on a three-master Redis Cluster', () => {
     await b.request(ProfileDocument, { provider: 'spotify', sessionId: session.sessionId });
     await a.request(ProfileDocument, { provider: 'google', sessionId: session.sessionId });
     // Pending states too, enough of them that the keys land on more than one master.
-    const pending = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).request(StartAuthDocument, { provider: 'spotify' })));
+    const pending = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).request(StartAuthDocument, { provider: 'spotify' })),
+    );
 
     const rows: StoredKey[] = await stored();
     expect(rows.length).toBeGreaterThanOrEqual(3 + pending.length);

@@ -73,7 +73,9 @@ describe('several gateway replicas sharing Redis', () => {
     const rotated = await startTestGateway({ ...env, ...github.env(), TOKEN_ENCRYPTION_KEY: `${testKey()},${key}` });
     try {
       expect((await restarted.request(SessionDocument, { sessionId: session.sessionId })).session.connections).toHaveLength(1);
-      expect((await rotated.request(ProfileDocument, { provider: 'github', sessionId: session.sessionId })).profile.provider).toBe('github');
+      expect((await rotated.request(ProfileDocument, { provider: 'github', sessionId: session.sessionId })).profile.provider).toBe(
+        'github',
+      );
       expect((await other.failure(SessionDocument, { sessionId: session.sessionId })).code).toBe('SESSION_NOT_FOUND');
     } finally {
       await Promise.all([restarted.close(), other.close(), rotated.close()]);

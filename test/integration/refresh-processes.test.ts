@@ -67,47 +67,50 @@ describe('refresh across gateway processes with rotating refresh tokens', () => 
     return texts.reduce((sum, text) => sum + sample(text, 'gateway_token_refreshes_total', { provider: 'spotify', result }), 0);
   };
 
-  live('2 processes × 20 concurrent reads of an expired token: one refresh upstream, every read succeeds, the newest pair is kept', async () => {
-    const fake = spotify!;
-    const [a, b] = gateways as [GatewayProcess, GatewayProcess];
-    const profileOn = (gw: GatewayProcess, sessionId: string) => gw.request(ProfileDocument, { provider: 'spotify', sessionId });
+  live(
+    '2 processes × 20 concurrent reads of an expired token: one refresh upstream, every read succeeds, the newest pair is kept',
+    async () => {
+      const fake = spotify!;
+      const [a, b] = gateways as [GatewayProcess, GatewayProcess];
+      const profileOn = (gw: GatewayProcess, sessionId: string) => gw.request(ProfileDocument, { provider: 'spotify', sessionId });
 
-    // The flow starts on A and completes on B: the state lives in Redis, not in either process.
-    const { startAuth } = await a.request(StartAuthDocument, { provider: 'spotify' });
-    const callback = await fake.authorize(startAuth.authorizationUrl);
-    const { completeAuth } = await b.request(CompleteAuthDocument, {
-      provider: 'spotify',
-      code: callback.searchParams.get('code')!,
-      state: callback.searchParams.get('state')!,
-    });
-    const { sessionId } = completeAuth;
-    expect(fake.tokenRequests('refresh_token')).toHaveLength(0);
+      // The flow starts on A and completes on B: the state lives in Redis, not in either process.
+      const { startAuth } = await a.request(StartAuthDocument, { provider: 'spotify' });
+      const callback = await fake.authorize(startAuth.authorizationUrl);
+      const { completeAuth } = await b.request(CompleteAuthDocument, {
+        provider: 'spotify',
+        code: callback.searchParams.get('code')!,
+        state: callback.searchParams.get('state')!,
+      });
+      const { sessionId } = completeAuth;
+      expect(fake.tokenRequests('refresh_token')).toHaveLength(0);
 
-    fake.expireAccessTokens();
-    // A slow token endpoint widens the window in which the processes race for the refresh.
-    fake.failNext('token', { delayMs: 300 });
-    const reads = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => profileOn(i % 2 ? b : a, sessionId)));
-    const failures = reads.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-    expect(failures).toEqual([]);
-    for (const r of reads) if (r.status === 'fulfilled') expect(r.value.profile).toMatchObject({ provider: 'spotify', id: 'smedjan' });
-    expect(fake.tokenRequests('refresh_token')).toHaveLength(1);
+      fake.expireAccessTokens();
+      // A slow token endpoint widens the window in which the processes race for the refresh.
+      fake.failNext('token', { delayMs: 300 });
+      const reads = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => profileOn(i % 2 ? b : a, sessionId)));
+      const failures = reads.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+      expect(failures).toEqual([]);
+      for (const r of reads) if (r.status === 'fulfilled') expect(r.value.profile).toMatchObject({ provider: 'spotify', id: 'smedjan' });
+      expect(fake.tokenRequests('refresh_token')).toHaveLength(1);
 
-    // One process refreshed; the other waited on the lock and took the new pair from Redis.
-    expect(await refreshes('succeeded')).toBe(1);
-    expect(await refreshes('coalesced')).toBeGreaterThanOrEqual(1);
-    expect(await refreshes('failed')).toBe(0);
+      // One process refreshed; the other waited on the lock and took the new pair from Redis.
+      expect(await refreshes('succeeded')).toBe(1);
+      expect(await refreshes('coalesced')).toBeGreaterThanOrEqual(1);
+      expect(await refreshes('failed')).toBe(0);
 
-    // The stored pair is the newest: the next refresh spends the rotated token and is accepted
-    // (a stale pair would hold a retired refresh token, refused with invalid_grant)...
-    fake.expireAccessTokens();
-    expect((await profileOn(a, sessionId)).profile.provider).toBe('spotify');
-    expect(fake.tokenRequests('refresh_token')).toHaveLength(2);
-    // ...and the other process reads that pair from Redis without refreshing again.
-    expect((await profileOn(b, sessionId)).profile.provider).toBe('spotify');
-    expect(fake.tokenRequests('refresh_token')).toHaveLength(2);
+      // The stored pair is the newest: the next refresh spends the rotated token and is accepted
+      // (a stale pair would hold a retired refresh token, refused with invalid_grant)...
+      fake.expireAccessTokens();
+      expect((await profileOn(a, sessionId)).profile.provider).toBe('spotify');
+      expect(fake.tokenRequests('refresh_token')).toHaveLength(2);
+      // ...and the other process reads that pair from Redis without refreshing again.
+      expect((await profileOn(b, sessionId)).profile.provider).toBe('spotify');
+      expect(fake.tokenRequests('refresh_token')).toHaveLength(2);
 
-    expect(await refreshes('succeeded')).toBe(fake.tokenRequests('refresh_token').length);
-    expect(await refreshes('failed')).toBe(0);
-    expect(a.alive && b.alive).toBe(true);
-  });
+      expect(await refreshes('succeeded')).toBe(fake.tokenRequests('refresh_token').length);
+      expect(await refreshes('failed')).toBe(0);
+      expect(a.alive && b.alive).toBe(true);
+    },
+  );
 });

@@ -154,7 +154,12 @@ describe('resilience of the gateway process', () => {
           return { status: res.status, body: (await res.json()) as { error?: string } };
         }),
       ]);
-      Object.assign(timings, { readyzRedisDown: ready.ms, profileRedisDown: profile.ms, startAuthRedisDown: startAuth.ms, callbackRedisDown: callback.ms });
+      Object.assign(timings, {
+        readyzRedisDown: ready.ms,
+        profileRedisDown: profile.ms,
+        startAuthRedisDown: startAuth.ms,
+        callbackRedisDown: callback.ms,
+      });
       expect(ready.value).toBe(503);
       expect(profile.value).toMatchObject({
         status: 503,

@@ -53,7 +53,12 @@ export async function authorizeInteractively(authorizationUrl: string, options: 
     const cookie = jar.header(next.url);
     if (cookie) headers.cookie = cookie;
     if (next.form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await fetch(next.url, { method: next.form ? 'POST' : 'GET', headers, body: next.form?.toString(), redirect: 'manual' });
+    const response = await fetch(next.url, {
+      method: next.form ? 'POST' : 'GET',
+      headers,
+      body: next.form?.toString(),
+      redirect: 'manual',
+    });
     jar.store(response);
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
@@ -64,7 +69,8 @@ export async function authorizeInteractively(authorizationUrl: string, options: 
       continue;
     }
     const html = await response.text();
-    if (response.status !== 200) throw new Error(`the provider answered HTTP ${response.status} at ${next.url.pathname}: ${html.slice(0, 300)}`);
+    if (response.status !== 200)
+      throw new Error(`the provider answered HTTP ${response.status} at ${next.url.pathname}: ${html.slice(0, 300)}`);
     const form = readForm(html, next.url);
     if (denyAt !== undefined && form.fields.get('prompt') === denyAt) {
       next = { url: cancelLink(html, next.url) };
@@ -82,7 +88,8 @@ export async function authorizeInteractively(authorizationUrl: string, options: 
 /** The harness's `AuthorizingFake`: a user who signs in and consents (or cancels) at the provider. */
 export function oidcUser(defaults: Omit<AuthorizeOptions, 'deny'> = {}) {
   return {
-    authorize: (authorizationUrl: string, options: AuthorizeOptions = {}) => authorizeInteractively(authorizationUrl, { ...defaults, ...options }),
+    authorize: (authorizationUrl: string, options: AuthorizeOptions = {}) =>
+      authorizeInteractively(authorizationUrl, { ...defaults, ...options }),
   };
 }
 

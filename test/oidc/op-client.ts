@@ -39,7 +39,11 @@ export function basicAuth(client: OidcClientConfig): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
 }
 
-async function postForm(url: string, client: OidcClientConfig, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function postForm(
+  url: string,
+  client: OidcClientConfig,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -49,7 +53,11 @@ async function postForm(url: string, client: OidcClientConfig, form: Record<stri
 }
 
 /** RFC 7662 §2: what the provider says about a token, asked by the client it was issued to. */
-export async function introspect(metadata: ProviderMetadata, client: OidcClientConfig, token: string): Promise<{ active: boolean } & Record<string, unknown>> {
+export async function introspect(
+  metadata: ProviderMetadata,
+  client: OidcClientConfig,
+  token: string,
+): Promise<{ active: boolean } & Record<string, unknown>> {
   const { status, body } = await postForm(metadata.introspection_endpoint, client, { token });
   if (status !== 200) throw new Error(`introspection answered HTTP ${status}: ${JSON.stringify(body)}`);
   return body as { active: boolean };

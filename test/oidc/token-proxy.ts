@@ -35,7 +35,10 @@ export async function startTokenProxy(tokenEndpoint: string): Promise<TokenProxy
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks).toString('utf8');
-      const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded', accept: 'application/json' };
+      const headers: Record<string, string> = {
+        'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      };
       if (req.headers.authorization) headers.authorization = req.headers.authorization;
       const upstream = await fetch(tokenEndpoint, { method: 'POST', headers, body });
       const response = (await upstream.json()) as Record<string, unknown>;
@@ -44,10 +47,18 @@ export async function startTokenProxy(tokenEndpoint: string): Promise<TokenProxy
         replacement = undefined;
       }
       const request = new URLSearchParams(body);
-      exchanges.push({ grantType: request.get('grant_type') ?? '', request, authorization: req.headers.authorization, status: upstream.status, response });
+      exchanges.push({
+        grantType: request.get('grant_type') ?? '',
+        request,
+        authorization: req.headers.authorization,
+        status: upstream.status,
+        response,
+      });
       res.writeHead(upstream.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(response));
     } catch (error) {
-      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'proxy_failure', error_description: String(error) }));
+      res
+        .writeHead(502, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'proxy_failure', error_description: String(error) }));
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

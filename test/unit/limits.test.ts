@@ -85,7 +85,9 @@ describe('the query limits', () => {
     expect(limitErrors('{ nodes { children { children { name } } } }', recursive)).toEqual(['Query cost 1111 exceeds the limit of 200.']);
     // Far past any safe integer, and still a number in the message.
     const lists = `{ nodes ${'{ children '.repeat(400)}{ name }${' }'.repeat(400)} }`;
-    expect(limitErrors(lists, recursive, { graphqlMaxDepth: 1000, graphqlMaxCost: 200 })).toEqual([`Query cost ${Number.MAX_SAFE_INTEGER} exceeds the limit of 200.`]);
+    expect(limitErrors(lists, recursive, { graphqlMaxDepth: 1000, graphqlMaxCost: 200 })).toEqual([
+      `Query cost ${Number.MAX_SAFE_INTEGER} exceeds the limit of 200.`,
+    ]);
   });
 
   it('follow fragments: depth and cost through spreads, and fragments spread many times', () => {
@@ -96,10 +98,14 @@ describe('the query limits', () => {
       fragment N on Node { child { child { ...M } } }
       fragment M on Node { children { name } }`;
     expect(measure(viaFragments, recursive)).toEqual({ depth: 5, cost: 1 + (1 + (1 + (1 + 10 * 1))) });
-    expect(limitErrors(viaFragments, recursive, { graphqlMaxDepth: 4, graphqlMaxCost: 200 })).toEqual(['Query depth 5 of operation "Q" exceeds the limit of 4.']);
+    expect(limitErrors(viaFragments, recursive, { graphqlMaxDepth: 4, graphqlMaxCost: 200 })).toEqual([
+      'Query depth 5 of operation "Q" exceeds the limit of 4.',
+    ]);
     // Each fragment spreads the next twice: 2^30 `providers` fields if expanded naively.
     const levels = 30;
-    const chain = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} a${i}: __typename ...F${i + 1} }`).join('\n');
+    const chain = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} a${i}: __typename ...F${i + 1} }`).join(
+      '\n',
+    );
     const started = performance.now();
     const errors = limitErrors(`query Q { ...F0 }\n${chain}\nfragment F${levels} on Query { providers { id } }`);
     expect(performance.now() - started).toBeLessThan(500);
@@ -114,17 +120,32 @@ describe('the query limits', () => {
       fragment Self on Provider { ...Self }`;
     expect(limitErrors(cycle)).toEqual([]);
     expect(allErrors(cycle)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/Cannot spread fragment "A" within itself/), expect.stringMatching(/Cannot spread fragment "Self" within itself/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/Cannot spread fragment "A" within itself/),
+        expect.stringMatching(/Cannot spread fragment "Self" within itself/),
+      ]),
     );
   });
 
   it('measure every operation of a document, whichever is executed', () => {
     const flood = `{ ${Array.from({ length: 300 }, (_, i) => `t${i}: __typename`).join(' ')} }`;
-    expect(limitErrors(`query Small { __typename }\nquery Big ${flood}`)).toEqual(['Query cost 300 of operation "Big" exceeds the limit of 200.']);
+    expect(limitErrors(`query Small { __typename }\nquery Big ${flood}`)).toEqual([
+      'Query cost 300 of operation "Big" exceeds the limit of 200.',
+    ]);
   });
 
   it('let the full introspection query through at the defaults (Apollo Sandbox)', () => {
-    for (const options of [{}, { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }]) {
+    for (const options of [
+      {},
+      {
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+        oneOf: true,
+      },
+    ]) {
       const query = getIntrospectionQuery(options);
       expect(allErrors(query)).toEqual([]);
       expect(allErrors(query, recursive)).toEqual([]);
@@ -133,7 +154,11 @@ describe('the query limits', () => {
       expect(cost).toBeGreaterThan(30);
       expect(cost).toBeLessThan(100);
     }
-    expect(allErrors('{ __type(name: "Provider") { name fields { name type { name ofType { name ofType { name ofType { name ofType { name } } } } } } } }')).toEqual([]);
+    expect(
+      allErrors(
+        '{ __type(name: "Provider") { name fields { name type { name ofType { name ofType { name ofType { name ofType { name } } } } } } } }',
+      ),
+    ).toEqual([]);
   });
 
   it('still bound introspection: aliased schema queries and aliased leaves are refused by cost', () => {
