@@ -1,9 +1,4 @@
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { ClientError, GraphQLClient } from 'graphql-request';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { pino } from 'pino';
-import { startGateway, type Gateway } from '../../src/gateway.js';
 import { spotify as spotifyDefinition } from '../../src/providers/spotify.js';
 import type { ProviderDefinition } from '../../src/providers/types.js';
 import {
@@ -603,51 +598,9 @@ describe('STORE_UNAVAILABLE', () => {
   });
 });
 
-/** A gateway with custom provider definitions (startTestGateway only knows the built-in ones). */
-async function startGatewayWithProviders(providers: ProviderDefinition[], env: Record<string, string>) {
-  const port = await freePort();
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const gateway: Gateway = await startGateway({
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      START_AUTH_RATE_LIMIT: '0',
-      DEMO_PROVIDER: 'false',
-      ...env,
-    },
-    logger: pino({ level: 'error' }, sink),
-    providers,
-  });
-  const client = new GraphQLClient(`${gateway.url}/graphql`);
-  return {
-    url: gateway.url,
-    logs,
-    request: <T, V extends object>(document: TypedDocumentNode<T, V>, variables: V) => client.request<T>({ document, variables } as never),
-    async failure<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V): Promise<GraphQLFailure> {
-      try {
-        await client.request({ document, variables } as never);
-      } catch (error) {
-        if (!(error instanceof ClientError)) throw error;
-        const first = error.response.errors![0]!;
-        const extensions = (first.extensions ?? {}) as Record<string, unknown>;
-        return { status: error.response.status, message: first.message, code: String(extensions.code), extensions };
-      }
-      throw new Error('the operation succeeded but was expected to fail');
-    },
-    close: () => gateway.close(),
-  };
-}
-
 describe('INTERNAL_SERVER_ERROR', () => {
   let spotify: FakeSpotify;
-  let gw: Awaited<ReturnType<typeof startGatewayWithProviders>>;
+  let gw: TestGateway;
   const broken: ProviderDefinition = {
     ...spotifyDefinition,
     id: 'broken',
@@ -659,13 +612,16 @@ describe('INTERNAL_SERVER_ERROR', () => {
 
   beforeAll(async () => {
     spotify = await startFakeSpotify();
-    gw = await startGatewayWithProviders([broken], {
-      BROKEN_CLIENT_ID: spotify.clientId,
-      BROKEN_CLIENT_SECRET: spotify.clientSecret,
-      BROKEN_AUTHORIZATION_URL: `${spotify.url}/authorize`,
-      BROKEN_TOKEN_URL: `${spotify.url}/api/token`,
-      BROKEN_API_URL: `${spotify.url}/v1`,
-    });
+    gw = await startTestGateway(
+      {
+        BROKEN_CLIENT_ID: spotify.clientId,
+        BROKEN_CLIENT_SECRET: spotify.clientSecret,
+        BROKEN_AUTHORIZATION_URL: `${spotify.url}/authorize`,
+        BROKEN_TOKEN_URL: `${spotify.url}/api/token`,
+        BROKEN_API_URL: `${spotify.url}/v1`,
+      },
+      { providers: [broken] },
+    );
   });
   afterAll(async () => {
     await gw.close();

@@ -6,6 +6,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { pino } from 'pino';
 import { createClient } from '@keyv/redis';
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import type { ProviderDefinition } from '../../src/providers/types.js';
 import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,8 +43,14 @@ export async function freePort(): Promise<number> {
 
 export const testKey = () => randomBytes(32).toString('base64');
 
-/** Starts the real gateway on loopback with the given variables (no provider unless given). */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/**
+ * Starts the real gateway on loopback with the given variables (no provider unless given).
+ * `providers` replaces the built-in definitions (a provider written for one test).
+ */
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  options: { providers?: ProviderDefinition[] } = {},
+): Promise<TestGateway> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const logs: string[] = [];
   const sink = new Writable({
@@ -63,6 +70,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       ...env,
     },
     logger,
+    providers: options.providers,
   });
   const client = new GraphQLClient(`${gateway.url}/graphql`);
 
