@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { ProvidersDocument } from '../generated/graphql.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 
 const introspect = (gw: TestGateway) =>
@@ -26,6 +27,19 @@ describe('deployment settings', () => {
   it('lets GRAPHQL_INTROSPECTION turn it back on in production', async () => {
     gw = await startTestGateway({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' });
     expect((await introspect(gw)).status).toBe(200);
+  });
+
+  it('starts the demo provider only when no real provider is configured', async () => {
+    const providerIds = async (env: Record<string, string>) => {
+      gw = await startTestGateway(env);
+      const { providers } = await gw.request(ProvidersDocument, {});
+      await gw.close();
+      gw = undefined;
+      return providers.map((p) => p.id);
+    };
+    expect(await providerIds({ DEMO_PROVIDER: 'true' })).toContain('demo');
+    expect(await providerIds({ DEMO_PROVIDER: 'true', GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' })).not.toContain('demo');
+    expect(await providerIds({ DEMO_PROVIDER: 'true', NODE_ENV: 'production' })).not.toContain('demo');
   });
 
   it('answers CORS preflights for configured origins only', async () => {
