@@ -135,10 +135,8 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
   const file = env.PROVIDERS_FILE?.trim();
   if (file) {
     try {
-      declared = loadProvidersFile(
-        file,
-        builtin.map((d) => d.id),
-      );
+      // `demo` is the built-in demo provider's id.
+      declared = loadProvidersFile(file, [...builtin.map((d) => d.id), 'demo']);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);

@@ -93,3 +93,14 @@ describe('PROVIDERS_FILE', () => {
     expect(valueAt(doc, 'data.nope.id')).toBeUndefined();
   });
 });
+
+describe('PROVIDERS_FILE through the gateway', () => {
+  it('reserves the id of the built-in demo provider', async () => {
+    const { startGateway } = await import('../../src/gateway.js');
+    const path = file([{ id: 'demo', name: 'Mine', issuer: 'https://idp.example.com' }]);
+    // Refused while the configuration loads, before anything listens (DEMO_PROVIDER off: a failing
+    // assertion must not leave a server running).
+    const started = startGateway({ env: { PROVIDERS_FILE: path, PORT: '0', HOST: '127.0.0.1', DEMO_PROVIDER: 'false' } });
+    await expect(started.then((gw) => gw.close())).rejects.toThrow(/the id "demo" is already taken/);
+  });
+});
