@@ -119,35 +119,28 @@ export class RedisProcess {
   }
 
   /** One command on a short-lived connection of its own (which never retries). */
-  async command(args: string[]): Promise<unknown> {
-    const client = createClient({
-      url: this.url,
-      socket: { connectTimeout: 1000, reconnectStrategy: false },
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return await client.sendCommand(args);
-    } finally {
-      await client.close().catch(() => undefined);
-    }
+  command(args: string[]): Promise<unknown> {
+    return this.withClient((client) => client.sendCommand(args));
   }
 
   /** `CLIENT LIST` without the connection that asks. */
-  async otherClients(): Promise<string[]> {
-    const client = createClient({
-      url: this.url,
-      socket: { connectTimeout: 1000, reconnectStrategy: false },
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
+  otherClients(): Promise<string[]> {
+    return this.withClient(async (client) => {
       const self = String(await client.sendCommand(['CLIENT', 'ID']));
       const list = String(await client.sendCommand(['CLIENT', 'LIST']));
       return list
         .split('\n')
         .map((line) => line.trim())
         .filter((line) => line && !line.startsWith(`id=${self} `));
+    });
+  }
+
+  private async withClient<T>(use: (client: { sendCommand(args: string[]): Promise<unknown> }) => Promise<T>): Promise<T> {
+    const client = createClient({ url: this.url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await use(client);
     } finally {
       await client.close().catch(() => undefined);
     }
