@@ -2,14 +2,15 @@ import 'reflect-metadata';
 import { GraphQLEnumType, GraphQLSchema, printSchema, type GraphQLNamedType } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { GatewayResolver } from './resolvers.js';
+import { validateArgs } from './validate.js';
 import { ErrorCode } from '../errors/codes.js';
 
 /**
- * Builds the executable schema (class-validator on, so args are validated). The ErrorCode enum is
+ * Builds the executable schema; every argument is validated against its class-validator decorators. The ErrorCode enum is
  * used by no field, yet typed clients need it: it is added to the schema's types explicitly.
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({ resolvers: [GatewayResolver], validate: { forbidUnknownValues: false }, emitSchemaFile: false });
+  const schema = await buildSchema({ resolvers: [GatewayResolver], validateFn: validateArgs, emitSchemaFile: false });
   if (schema.getType('ErrorCode')) return schema;
   const config = schema.toConfig();
   return new GraphQLSchema({ ...config, types: [...config.types, errorCodeEnum()] });
