@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -105,7 +106,7 @@ export async function startHttpServer({
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost)],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), statusFromErrors],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginCacheControlDisabled(), statusFromErrors],
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
   });
   await apollo.start();
@@ -133,6 +134,9 @@ export async function startHttpServer({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => ({ services, client, note }),
     });
+    // Every answer is private to one session: no shared or browser cache may keep it. (Apollo's cache
+    // control plugin, which would compute this per field, is off: no field has a cache hint.)
+    res.setHeader('cache-control', 'no-store');
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {

@@ -42,6 +42,18 @@ describe('deployment settings', () => {
     expect(await providerIds({ DEMO_PROVIDER: 'true', NODE_ENV: 'production' })).not.toContain('demo');
   });
 
+  it('marks every GraphQL answer, success or error, as not to be stored by any cache', async () => {
+    gw = await startTestGateway();
+    const post = (query: string) =>
+      fetch(`${gw!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const ok = await post('{ providers { id } }');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    const failed = await post(`{ session(sessionId: "${'A'.repeat(43)}") { sessionId } }`);
+    expect(failed.status).toBe(401);
+    expect(failed.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('answers CORS preflights for configured origins only', async () => {
     gw = await startTestGateway({ CORS_ORIGINS: 'http://app.test:3000, http://admin.test' });
     const preflight = (origin: string) =>
