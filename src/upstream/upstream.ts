@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, errors, fetch as undiciFetch, request } from 'undici';
+import { Agent, errors, fetch as undiciFetch } from 'undici';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
@@ -26,6 +26,8 @@ export interface UpstreamResponse {
 }
 
 const MAX_RETRIES = 2;
+/** A provider's answer larger than this is refused (PROVIDER_ERROR) rather than held in memory. */
+const MAX_BODY_BYTES = 1024 * 1024;
 const BACKOFF_MS = 150;
 /** A Retry-After longer than this is surfaced to the client instead of waited out. */
 const MAX_WAIT_FOR_RETRY_MS = 1000;
@@ -60,6 +62,11 @@ export class Upstream {
         response = await this.once(req);
       } catch (cause) {
         this.log(req, started, undefined, cause);
+        if (cause instanceof BodyTooLargeError) {
+          throw new AppError(ErrorCode.PROVIDER_ERROR, `${req.provider} answered with a body over ${MAX_BODY_BYTES} bytes.`, {
+            provider: req.provider,
+          });
+        }
         // A timed-out attempt has used the whole budget: retrying would multiply the wait.
         if (req.idempotent && attempt < MAX_RETRIES && !isTimeout(cause)) {
           await sleep(backoff(attempt));
@@ -107,14 +114,42 @@ export class Upstream {
     await this.agent.close();
   }
 
-  private async once(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const res = await request(req.url, {
-      dispatcher: this.agent,
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
+  /**
+   * One request on the pool. The body is collected straight from the dispatcher's callbacks rather
+   * than through a Readable stream: provider answers are small JSON documents read whole, and the
+   * stream machinery costs more than the read. Bodies over MAX_BODY_BYTES are cut off.
+   */
+  private once(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const { origin, pathname, search } = new URL(req.url);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status = 0;
+      let headers: UpstreamResponse['headers'] = {};
+      this.agent.dispatch(
+        { origin, path: pathname + search, method: req.method, headers: req.headers, body: req.body },
+        {
+          // Declaring onRequestStart is what marks a handler as using undici 7's callback API.
+          onRequestStart() {},
+          onResponseStart(_controller, statusCode, responseHeaders) {
+            status = statusCode;
+            headers = responseHeaders;
+          },
+          onResponseData(controller, chunk) {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) return controller.abort(new BodyTooLargeError());
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+            resolve({ status, headers, text: body.toString('utf8') });
+          },
+          onResponseError(_controller, error) {
+            reject(error);
+          },
+        },
+      );
     });
-    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   }
 
   private log(req: UpstreamRequest, started: number, status?: number, error?: unknown): void {
@@ -139,6 +174,8 @@ export class Upstream {
     );
   }
 }
+
+class BodyTooLargeError extends Error {}
 
 function isTimeout(error: unknown): boolean {
   return (

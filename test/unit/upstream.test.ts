@@ -41,6 +41,21 @@ const server = http.createServer((req, res) => {
       return json(403, { message: 'Resource not accessible by integration' }, { 'x-ratelimit-remaining': '4999' });
     case '/hang':
       return; // never answered
+    case '/huge': {
+      // A body just over the 1 MiB bound, sent in chunks without a content-length.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      for (let i = 0; i < 16; i++) res.write(chunk);
+      return res.end('{}');
+    }
+    case '/multi-chunk': {
+      // A JSON document split across writes, with a multi-byte character cut in two.
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      const body = Buffer.from(JSON.stringify({ name: 'Zoë', padding: 'x'.repeat(100_000) }));
+      const cut = body.indexOf(Buffer.from('ë')) + 1;
+      res.write(body.subarray(0, cut));
+      return setTimeout(() => res.end(body.subarray(cut)), 5);
+    }
     case '/garbage':
       res.writeHead(200, { 'content-type': 'text/html' });
       return res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
@@ -172,6 +187,19 @@ describe('Upstream.send', () => {
     const error = await failure(upstream.send({ provider: 'github', method: 'GET', url: closedPortUrl, idempotent: true }));
     expect(error).toMatchObject({ code: ErrorCode.PROVIDER_UNAVAILABLE, provider: 'github' });
     expect(error.message).not.toContain('ECONNREFUSED');
+  });
+
+  it('reads a body that arrives in several chunks, a character split between them', async () => {
+    const response = await upstream.send(get('/multi-chunk'));
+    expect(JSON.parse(response.text)).toMatchObject({ name: 'Zoë' });
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('refuses a body over 1 MiB with PROVIDER_ERROR, without retrying', async () => {
+    const error = await failure(upstream.send(get('/huge')));
+    expect(error).toMatchObject({ code: ErrorCode.PROVIDER_ERROR, provider: 'spotify' });
+    expect(error.message).toContain('1048576 bytes');
+    expect(received.get('/huge')).toBe(1);
   });
 
   it('offers a fetch on the same pool for libraries that take one', async () => {
