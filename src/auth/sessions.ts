@@ -71,19 +71,19 @@ export class Sessions {
     const key = connectionKey(sessionId, providerId);
     let pending = this.reading.get(key);
     if (!pending) {
-      pending = this.readProfile(sessionId, providerId).finally(() => this.reading.delete(key));
+      pending = this.readProfile(sessionId, providerId, key).finally(() => this.reading.delete(key));
       this.reading.set(key, pending);
     }
     return pending;
   }
 
   /** One store read on the hot path: a connection exists only while its session does. */
-  private async readProfile(sessionId: string, providerId: string): Promise<Profile> {
+  private async readProfile(sessionId: string, providerId: string, key: string): Promise<Profile> {
     const provider = this.knownProvider(providerId);
-    let connection = await this.connection(sessionId, providerId);
+    let connection = await this.connection(key, providerId);
     if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
     try {
-      return await provider.definition.fetchProfile(await this.callContext(provider, connection));
+      return await provider.definition.fetchProfile(await this.callContext(provider, connection, key));
     } catch (error) {
       // A 401 on a token we believed valid: refresh once if we can, else the grant is gone.
       if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
@@ -92,14 +92,14 @@ export class Sessions {
         throw error;
       }
       connection = await this.refresher.refresh(sessionId, provider, connection);
-      return provider.definition.fetchProfile(await this.callContext(provider, connection));
+      return provider.definition.fetchProfile(await this.callContext(provider, connection, key));
     }
   }
 
   /** Revokes upstream where the provider supports it (best effort, logged), then forgets the connection. */
   async disconnect(sessionId: string, providerId: string): Promise<void> {
     const provider = this.knownProvider(providerId);
-    const connection = await this.connection(sessionId, providerId);
+    const connection = await this.connection(connectionKey(sessionId, providerId), providerId);
     await this.revoke(provider, connection);
     await this.refresher.forget(sessionId, providerId);
   }
@@ -120,8 +120,9 @@ export class Sessions {
     return provider;
   }
 
-  private async connection(sessionId: string, providerId: string): Promise<ConnectionRecord> {
-    const connection = await this.store.get<ConnectionRecord>(connectionKey(sessionId, providerId));
+  /** `key` is the connection's store key (`connectionKey`), which callers on the hot path already hold. */
+  private async connection(key: string, providerId: string): Promise<ConnectionRecord> {
+    const connection = await this.store.get<ConnectionRecord>(key);
     if (!connection || connection.sessionExpiresAt <= Date.now()) {
       throw new AppError(ErrorCode.SESSION_NOT_FOUND, `The session has no ${providerId} connection.`, { provider: providerId });
     }
@@ -163,7 +164,12 @@ export class Sessions {
     if (response.status !== 200) throw apiError(response, provider.id);
   }
 
-  private async callContext(provider: RuntimeProvider, connection: ConnectionRecord): Promise<ProviderCallContext> {
+  /**
+   * `cacheScope` (the connection's store key) scopes the conditional-request copies of its GET answers:
+   * one session's copy is never offered for another's request, and within a connection a copy is only
+   * served after the provider has confirmed it (304) for the current token.
+   */
+  private async callContext(provider: RuntimeProvider, connection: ConnectionRecord, cacheScope?: string): Promise<ProviderCallContext> {
     const endpoints = await provider.endpoints();
     const apiHeaders = provider.definition.apiHeaders ?? {};
     return {
@@ -177,7 +183,7 @@ export class Sessions {
       api: async (pathOrUrl, init = {}) => {
         const method = init.method ?? 'GET';
         const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${endpoints.apiUrl ?? ''}${pathOrUrl}`;
-        const cacheKey = method === 'GET' ? EtagCache.keyFor(connection.accessToken, url) : undefined;
+        const cacheKey = method === 'GET' && cacheScope ? `${cacheScope} ${url}` : undefined;
         const etag = cacheKey && this.etags.etag(cacheKey);
         const response = await this.upstream.send({
           provider: provider.id,

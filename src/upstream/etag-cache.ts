@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { header, type UpstreamResponse } from './upstream.js';
 
 /**
  * Validated conditional requests (RFC 9110 §13.1.2): the last 200 answer of a GET that carried an
- * ETag, kept per access token and URL, is served again only when the provider confirms it with a
+ * ETag, kept per connection and URL, is served again only when the provider confirms it with a
  * 304 to `If-None-Match` (which GitHub does not count against the rate limit). Nothing is served
  * without the provider's say-so. Bounded: the oldest entries go first.
  */
@@ -11,11 +10,6 @@ export class EtagCache {
   private readonly entries = new Map<string, { etag: string; response: UpstreamResponse }>();
 
   constructor(private readonly maxEntries = 10_000) {}
-
-  /** Per token, so one user's cached answer is never another's. */
-  static keyFor(accessToken: string, url: string): string {
-    return `${createHash('sha256').update(accessToken).digest('base64url').slice(0, 22)} ${url}`;
-  }
 
   etag(key: string): string | undefined {
     return this.entries.get(key)?.etag;

@@ -51,6 +51,18 @@ describe('fewer upstream calls', () => {
     }
   });
 
+  it("GitHub: one session's validated copy is never offered for another session's read", async () => {
+    const first = await connect(gw, github, 'github');
+    const second = await connect(gw, github, 'github');
+    const userCalls = () => github.requests.filter((r) => r.path === '/api/v3/user');
+    await gw.request(ProfileDocument, { provider: 'github', sessionId: first.sessionId });
+    const before = userCalls().length;
+    await gw.request(ProfileDocument, { provider: 'github', sessionId: second.sessionId });
+    const calls = userCalls().slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.headers['if-none-match']).toBeUndefined();
+  });
+
   it('identical concurrent reads of one connection share one upstream call', async () => {
     const { sessionId } = await connect(gw, spotify, 'spotify');
     const before = spotify.count('/v1/me');
