@@ -72,7 +72,10 @@ export class AuthFlow {
       code_challenge_method: 'S256',
       nonce: record.nonce,
     };
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+    // A detached URLSearchParams: one attached to the URL re-serializes the whole query on every set.
+    const query = new URLSearchParams(url.search);
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, value);
+    url.search = query.toString();
     return { provider: provider.id, authorizationUrl: url.toString(), state, expiresAt };
   }
 

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secureRandomBytes } from '../random-bytes.js';
 
 /** 32 random bytes, base64url: 256 bits, for session ids, states, PKCE verifiers and nonces. */
 export function randomHandle(): string {
-  return randomBytes(32).toString('base64url');
+  return secureRandomBytes(32).toString('base64url');
 }
 
 /** Handles this gateway issues: 43 base64url characters. */

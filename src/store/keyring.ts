@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { secureRandomBytes } from '../random-bytes.js';
 
 /**
  * AES-256-GCM sealing under a key ring: the first key encrypts, every key decrypts, so keys rotate by
@@ -27,7 +28,7 @@ export class Keyring {
   }
 
   seal(plaintext: string, associatedData: string): string {
-    const iv = randomBytes(12);
+    const iv = secureRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.primaryId)!, iv);
     cipher.setAAD(Buffer.from(associatedData));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

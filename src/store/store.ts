@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Keyv } from 'keyv';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import { secureRandomBytes } from '../random-bytes.js';
 import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
 
@@ -62,7 +63,7 @@ export class SealedStore {
 
   /** A lock only one replica holds at a time; returns its owner token, or undefined when taken. */
   async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
-    const owner = randomBytes(16).toString('base64url');
+    const owner = secureRandomBytes(16).toString('base64url');
     return (await this.guard(this.coordination.acquire(key, owner, ttlMs))) ? owner : undefined;
   }
 
