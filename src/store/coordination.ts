@@ -17,9 +17,14 @@ export interface Coordination {
   delete(key: string): Promise<void>;
 }
 
-/** One process: plain map operations are already atomic. */
+/**
+ * One process: plain map operations are already atomic. The gateway gives it the store's own map, so
+ * a connection's pair marker lives and is evicted beside the connection itself: a marker evicted
+ * while its connection stays would make the next refresh's compare-and-set fail and its new pair be
+ * dropped.
+ */
 export class InProcessCoordination implements Coordination {
-  private readonly values = new MemoryStore(100_000);
+  constructor(private readonly values: MemoryStore = new MemoryStore(100_000)) {}
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {
     if (this.values.get(key) !== undefined) return false;
@@ -39,9 +44,6 @@ export class InProcessCoordination implements Coordination {
   }
   async delete(key: string): Promise<void> {
     this.values.delete(key);
-  }
-  close(): void {
-    this.values.disconnect();
   }
 }
 

@@ -37,9 +37,11 @@ export function createStore(options: StoreOptions): SealedStore {
     // Same client and the adapter's key prefix (`namespace::key`), so all of a session's keys share a slot.
     coordination = new RedisCoordination(() => adapter.getClient(), `${namespace}${adapter.keyPrefixSeparator}`);
   } else {
-    coordination = new InProcessCoordination();
+    const memory = new MemoryStore(memoryMaxEntries);
+    // Markers and locks share the map and its bound with the records (keyv's keys carry a namespace prefix).
+    coordination = new InProcessCoordination(memory);
     // Values are already sealed strings and stay in this process: no serialization round trip.
-    keyv = new Keyv<string>({ store: new MemoryStore(memoryMaxEntries), namespace, serialize: undefined, deserialize: undefined });
+    keyv = new Keyv<string>({ store: memory, namespace, serialize: undefined, deserialize: undefined });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   const inProcess = !redisUrl && !(redisClusterNodes && redisClusterNodes.length > 0);

@@ -2,15 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createClient } from '@keyv/redis';
 import { InProcessCoordination, RedisCoordination, type Coordination } from '../../src/store/coordination.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { REDIS_URL, redisAvailable } from './harness.js';
 
 const prefix = `coordination-test-${randomBytes(4).toString('hex')}::`;
 const client = createClient({ url: REDIS_URL });
 client.on('error', () => undefined);
-const inProcess = new InProcessCoordination();
+const memory = new MemoryStore(1000);
+const inProcess = new InProcessCoordination(memory);
 
 afterAll(async () => {
-  inProcess.close();
+  memory.disconnect();
   if (client.isOpen) {
     for await (const keys of client.scanIterator({ MATCH: `${prefix}*` }))
       if ((keys as unknown as string[]).length) await client.del(keys as unknown as string[]);

@@ -145,6 +145,23 @@ describe('SealedStore records', () => {
   });
 });
 
+describe('the in-process store', () => {
+  it("keeps a connection's pair marker as long as the connection, past 100 000 connections", async () => {
+    // Regression: markers once had a map of their own bounded at 100 000 entries, so the oldest
+    // connections lost theirs and their next refresh dropped the rotated pair.
+    const store = createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger: pino({ level: 'silent' }) });
+    try {
+      const sessions = Array.from({ length: 100_050 }, (_, i) => `session-${i}`);
+      for (const session of sessions) await store.putMarker(SealedStore.keyFor('pair', session, 'github'), 'fingerprint', 60_000);
+      await store.put(SealedStore.keyFor('conn', sessions[0]!, 'github'), { accessToken }, 60_000);
+      expect(await store.get(SealedStore.keyFor('conn', sessions[0]!, 'github'))).toEqual({ accessToken });
+      expect(await store.compareAndSetMarker(SealedStore.keyFor('pair', sessions[0]!, 'github'), 'fingerprint', 'next', 60_000)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SealedStore when the store fails', () => {
   const key = SealedStore.keyFor('session', 'handle');
 
