@@ -23,6 +23,21 @@ describe('the in-memory store', () => {
     expect(await keyv.get('b')).toBe('y');
   });
 
+  it('hands the memory back after a sweep that dropped many entries, and only then', () => {
+    let collections = 0;
+    const store = new MemoryStore(100_000, 60_000, () => collections++);
+    stores.push(store);
+    for (let i = 0; i < 12_000; i++) store.set(`state-${i}`, 'sealed', 1);
+    for (let i = 0; i < 50; i++) store.set(`session-${i}`, 'sealed', 60_000);
+    expect(store.sweep(Date.now() + 10)).toBe(12_000);
+    expect(collections).toBe(1);
+    expect(store.size).toBe(50);
+    // A routine sweep of a few expired entries leaves the collector alone.
+    for (let i = 0; i < 100; i++) store.set(`state-${i}`, 'sealed', 1);
+    expect(store.sweep(Date.now() + 10)).toBe(100);
+    expect(collections).toBe(1);
+  });
+
   it('holds at most its bound, evicting the oldest entries first', async () => {
     const store = make(3);
     const keyv = new Keyv<string>({ store });
