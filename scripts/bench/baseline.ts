@@ -1,27 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
+import { serveApollo } from './apollo-http.js';
 
 /**
  * The benchmark's baseline: a bare Apollo Server 5 answering `{ __typename }` over the same kind of
  * node:http server as the gateway. Prints its port on stdout.
  */
-const apollo = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', resolvers: {} });
-await apollo.start();
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', async () => {
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') },
-      context: async () => ({}),
-    });
-    for (const [k, v] of result.headers) res.setHeader(k, v);
-    res.statusCode = result.status ?? 200;
-    res.end(result.body.kind === 'complete' ? result.body.string : '');
-  });
-});
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+await serveApollo(new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', resolvers: {} }));
