@@ -52,11 +52,19 @@ export class Refresher {
     );
   }
 
-  /** Writes a new connection and the fingerprint of its pair. */
+  /**
+   * Writes a new connection, and the fingerprint of its pair when it has a refresh token: without one
+   * it is never refreshed (refreshNow forgets it instead), so no refresh compares against a marker.
+   */
   async save(sessionId: string, connection: ConnectionRecord): Promise<void> {
     const ttl = connection.sessionExpiresAt - Date.now();
     await this.store.put(connectionKey(sessionId, connection.provider), connection, ttl);
-    await this.store.putMarker(pairKey(sessionId, connection.provider), pairFingerprint(connection), ttl);
+    if (connection.refreshToken) {
+      await this.store.putMarker(pairKey(sessionId, connection.provider), pairFingerprint(connection), ttl);
+    } else {
+      // A re-link replacing a pair that had one: its marker must not outlive it.
+      await this.store.deleteMarker(pairKey(sessionId, connection.provider));
+    }
   }
 
   async forget(sessionId: string, provider: string): Promise<void> {
