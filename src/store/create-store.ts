@@ -38,10 +38,9 @@ export function createStore(options: StoreOptions): SealedStore {
     coordination = new RedisCoordination(() => adapter.getClient(), `${namespace}${adapter.keyPrefixSeparator}`);
   } else {
     const memory = new MemoryStore(memoryMaxEntries);
-    // Markers and locks share the map and its bound with the records (keyv's keys carry a namespace prefix).
+    // Markers and locks share the map and its bound with the records.
     coordination = new InProcessCoordination(memory);
-    // Values are already sealed strings and stay in this process: no serialization round trip.
-    keyv = new Keyv<string>({ store: memory, namespace, serialize: undefined, deserialize: undefined });
+    keyv = new Keyv<string>({ store: memory, ...inProcessKeyv });
   }
   keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
   const inProcess = !redisUrl && !(redisClusterNodes && redisClusterNodes.length > 0);
@@ -52,6 +51,19 @@ export function createStore(options: StoreOptions): SealedStore {
     return adapter;
   }
 }
+
+/**
+ * The map holds each sealed string as it is, under the gateway's own key: the map already keeps the
+ * expiry, so keyv's `{ value, expires }` wrapper would only add an object per entry, and nothing else
+ * shares the map, so a namespace prefix would only add a string per key (100 000 sessions are three
+ * entries each). The records, markers and locks have distinct kinds (`conn:`, `pair:`, `lock:`…).
+ */
+const inProcessKeyv = {
+  useKeyPrefix: false,
+  serialize: <Value>(data: { value?: Value }) => String(data.value),
+  // The map only ever holds the sealed strings that SealedStore writes.
+  deserialize: <Value>(value: string) => ({ value: value as Value }),
+};
 
 /**
  * Keyv swallows its adapter's errors unless told otherwise; and the adapter prefixes keys with the
