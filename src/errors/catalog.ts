@@ -47,7 +47,7 @@ export const errorCatalog = {
   },
   [ErrorCode.PROVIDER_ERROR]: {
     status: 502,
-    description: 'The provider answered something unusable (bad JSON, unexpected status).',
+    description: 'The provider answered something unusable (bad JSON, an unexpected status, a body over 1 MiB).',
   },
   [ErrorCode.PROVIDER_UNAVAILABLE]: {
     status: 503,
