@@ -46,7 +46,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     logger.warn('TOKEN_ENCRYPTION_KEY is not set: tokens are sealed with a random per-process key and lost on restart');
   }
   const metrics = new Metrics();
-  const store = createStore({
+  const store = await createStore({
     onError: () => metrics.storeErrors.inc(),
     redisUrl: config.redisUrl,
     redisClusterNodes: config.redisClusterNodes,

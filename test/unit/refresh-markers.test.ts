@@ -8,7 +8,7 @@ import { SealedStore } from '../../src/store/store.js';
 import type { Upstream } from '../../src/upstream/upstream.js';
 
 const logger = pino({ level: 'silent' });
-const store = createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger });
+const store = await createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger });
 afterAll(() => store.close());
 // Saving a connection calls no provider.
 const refresher = new Refresher(store, {} as Upstream, logger, { refreshMarginSeconds: 60, lockTtlMs: 1000 });

@@ -149,7 +149,7 @@ describe('the in-process store', () => {
   it("keeps a connection's pair marker as long as the connection, past 100 000 connections", async () => {
     // Regression: markers once had a map of their own bounded at 100 000 entries, so the oldest
     // connections lost theirs and their next refresh dropped the rotated pair.
-    const store = createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger: pino({ level: 'silent' }) });
+    const store = await createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger: pino({ level: 'silent' }) });
     try {
       const sessions = Array.from({ length: 100_050 }, (_, i) => `session-${i}`);
       for (const session of sessions) await store.putMarker(SealedStore.keyFor('pair', session, 'github'), 'fingerprint', 60_000);
@@ -210,7 +210,7 @@ describe('SealedStore when the store fails', () => {
   it('reports STORE_UNAVAILABLE when Redis answers commands with errors, instead of "no record" or "written"', async () => {
     // Redis that accepts connections but fails every data command, as it does while loading its dataset.
     const redis = await errorAnsweringRedis('LOADING Redis is loading the dataset in memory');
-    const store = createStore({
+    const store = await createStore({
       redisUrl: `redis://127.0.0.1:${redis.port}`,
       namespace: 'unit-test',
       keyring: Keyring.ephemeral(),
