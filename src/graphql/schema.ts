@@ -6,8 +6,9 @@ import { validateArgs } from './validate.js';
 import { ErrorCode } from '../errors/codes.js';
 
 /**
- * Builds the executable schema; every argument is validated against its class-validator decorators. The ErrorCode enum is
- * used by no field, yet typed clients need it: it is added to the schema's types explicitly.
+ * Builds the executable schema; every argument is validated against its class-validator decorators.
+ * The ErrorCode enum is used by no field, yet typed clients need it: it is added to the schema's
+ * types explicitly.
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({ resolvers: [GatewayResolver], validateFn: validateArgs, emitSchemaFile: false });

@@ -24,7 +24,7 @@ export interface Coordination {
  * dropped.
  */
 export class InProcessCoordination implements Coordination {
-  constructor(private readonly values: MemoryStore = new MemoryStore(100_000)) {}
+  constructor(private readonly values: MemoryStore) {}
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {
     if (this.values.get(key) !== undefined) return false;

@@ -9,6 +9,7 @@ import { randomHandle } from '../../src/auth/random.js';
 import { createStore } from '../../src/store/create-store.js';
 import { Keyring } from '../../src/store/keyring.js';
 import { InProcessCoordination } from '../../src/store/coordination.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { SealedStore } from '../../src/store/store.js';
 
 const accessToken = 'BQDk3v9sQ2hX0tL1Yq7mZpA4cR8uW6nE5jG2fH1kT0';
@@ -17,7 +18,10 @@ const refreshToken = 'AQAb7Xw2pL9eK4rT1uY6iO3pA8sD5fG0hJ2kL7zXcV';
 function openStore(opTimeoutMs?: number) {
   const map = new Map<string, unknown>();
   const keyv = new Keyv<string>({ store: map });
-  return { map, store: new SealedStore(keyv, new Keyring([Buffer.alloc(32, 7)]), new InProcessCoordination(), opTimeoutMs) };
+  return {
+    map,
+    store: new SealedStore(keyv, new Keyring([Buffer.alloc(32, 7)]), new InProcessCoordination(new MemoryStore(1000)), opTimeoutMs),
+  };
 }
 
 /** A keyv stand-in whose every operation behaves as `operation` says. */
@@ -169,7 +173,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))),
       Keyring.ephemeral(),
-      new InProcessCoordination(),
+      new InProcessCoordination(new MemoryStore(1000)),
       100,
     );
     await expectStoreUnavailable(store.get(key));
@@ -185,7 +189,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => new Promise<never>(() => undefined)),
       Keyring.ephemeral(),
-      new InProcessCoordination(),
+      new InProcessCoordination(new MemoryStore(1000)),
       50,
     );
     const started = Date.now();
@@ -199,7 +203,7 @@ describe('SealedStore when the store fails', () => {
     const store = new SealedStore(
       brokenKeyv(() => Promise.reject(new Error('NOAUTH redis://:hunter2@10.0.0.5'))),
       Keyring.ephemeral(),
-      new InProcessCoordination(),
+      new InProcessCoordination(new MemoryStore(1000)),
       100,
     );
     const error = (await store.get(key).catch((e: unknown) => e)) as AppError;
