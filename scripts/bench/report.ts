@@ -31,8 +31,8 @@ const f = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toFix
 
 function table(rows: Row[]): string[] {
   return [
-    '| scenario | conns | req/s | p50 ms | p99 ms | CPU ms/answer | baseline req/s | baseline CPU ms | × baseline | floor req/s | floor p99 ms | × floor | latency-bound fraction | upstream alone req/s | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | CPU ms/answer | baseline req/s | baseline CPU ms | × baseline | floor req/s | floor p99 ms | × floor | latency-bound fraction | upstream alone req/s | peak RSS MB | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
         `| ${[
@@ -50,6 +50,7 @@ function table(rows: Row[]): string[] {
           f(r.floorRatio, 2),
           f(r.latencyBoundFraction, 2),
           f(r.upstreamAlone?.rps),
+          f(r.peakRssMb),
           r.gateway.errors,
         ].join(' | ')} |`,
     ),
