@@ -62,7 +62,8 @@ export class Refresher {
     if (connection.refreshToken) {
       await this.store.putMarker(pairKey(sessionId, connection.provider), pairFingerprint(connection), ttl);
     } else {
-      // A re-link replacing a pair that had one: its marker must not outlive it.
+      // A re-link replacing a pair that had one: with its marker gone, a refresh of the old pair still
+      // in flight fails its compare-and-set instead of writing the old account over the new one.
       await this.store.deleteMarker(pairKey(sessionId, connection.provider));
     }
   }
