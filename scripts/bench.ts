@@ -69,8 +69,9 @@ async function measure(scenario: Scenario): Promise<Row[]> {
     const contenders = [{ server: scenario.baseline, target: TYPENAME }, scenario.gateway, scenario.floor, scenario.upstreamAlone];
     const present = contenders.filter((c): c is Contender => c !== undefined);
     const figures = await alternate(present, connections, SECONDS, ROUNDS);
+    // The baseline and the gateway are always the first two.
+    const [baseline, gateway] = figures as [Figures, Figures];
     const of = (c: Contender | undefined): Figures | undefined => (c ? figures[present.indexOf(c)] : undefined);
-    const [baseline, gateway] = [of(present[0])!, of(scenario.gateway)!];
     const floor = of(scenario.floor);
     const bound = scenario.upstreamLatencyMs ? connections / (scenario.upstreamLatencyMs / 1000) : undefined;
     rows.push({
@@ -174,12 +175,13 @@ async function main(): Promise<void> {
     rows.push(...(await measure({ name: 'startAuth', baseline, gateway: { server: memory, target: startAuth } })));
     const flows = await flowsPerSecond(memory, 10);
     process.stderr.write(`  complete flows: ${flows.flowsPerSecond.toFixed(0)}/s\n`);
-    for (const s of servers.splice(0)) s.child.kill('SIGTERM');
+    // The memory figures come from fresh gateways of their own; only the 0 ms upstream stays up for them.
+    for (const s of servers.splice(0)) if (s !== up0) s.child.kill('SIGTERM');
+    servers.push(up0);
 
     process.stderr.write(`  memory: ${STATES} pending states, then ${SESSIONS} complete sessions\n`);
-    const up = await track(spawnHelper('upstream 0 ms', 'upstream.js', ['0']));
-    const states = await pendingStates(up.url, STATES);
-    const sessions = await completeSessions(up.url, SESSIONS);
+    const states = await pendingStates(up0.url, STATES);
+    const sessions = await completeSessions(up0.url, SESSIONS);
 
     const report: Report = {
       date: started.toISOString(),
