@@ -75,6 +75,13 @@ export interface ProviderDefinition {
   /** Headers every API call needs (GitHub rejects requests without a User-Agent). */
   apiHeaders?: Record<string, string>;
   supportsRefresh: boolean;
+  /**
+   * Provider API calls through `providerRequest` / `callProvider` (default deny). Each rule is
+   * `METHOD /pattern`, where `*` matches one path segment and `**` any number of them: `GET /user/**`.
+   * `allow` is for a user's connection; `appAllow` for the gateway's own client-credentials token.
+   * `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW` replace them per deployment.
+   */
+  proxy?: { allow: readonly string[]; appAllow?: readonly string[] };
   /** Revocation other than RFC 7009 at `revocationUrl` (GitHub's grant deletion API). */
   revoke?(ctx: ProviderCallContext): Promise<void>;
   fetchProfile(ctx: ProviderCallContext): Promise<Profile>;
