@@ -29,6 +29,18 @@ describe('several gateway replicas sharing Redis', () => {
   });
   const live = (name: string, fn: () => Promise<void>) => it(name, async () => (enabled ? fn() : undefined));
 
+  live('answers a burst of concurrent requests right after boot, before its first Redis connection is ready', async () => {
+    const fresh = await startTestGateway({ ...env, ...github.env() });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => fresh.browser().request(StartAuthDocument, { provider: 'github' })),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   live('a flow started on one replica completes on the other, and either serves the profile', async () => {
     const { startAuth } = await first.request(StartAuthDocument, { provider: 'google' });
     const callback = await google.authorize(startAuth.authorizationUrl);
