@@ -3,11 +3,15 @@
 // opaque session id that `completeAuth` returns. Provider tokens and client secrets stay on the gateway.
 //
 // The flow:
-//   1. "Connect" calls `startAuth` and sends the browser to the returned `authorizationUrl`.
+//   1. "Connect" calls `startAuth`, keeps the returned `state` in sessionStorage (this tab's flows) and
+//      sends the browser to the returned `authorizationUrl`. The gateway's answer also sets an HttpOnly
+//      cookie that binds the flow to this browser: only this browser can finish it.
 //   2. The user signs in at the provider, which redirects to the gateway's `/callback/<provider>`.
 //   3. The gateway forwards to this page (FRONTEND_CALLBACK_URL) with `provider`, `code` and `state`,
 //      and the page calls `completeAuth` to get the session id. (With FRONTEND_SUCCESS_URL the gateway
-//      completes the flow itself and sends `session_id` instead; on failure both send `error=CODE`.)
+//      completes the flow itself and sends `session_id` and `state` instead; on failure both send
+//      `error=CODE` and `state`.) The page handles such an answer only for a state this tab started:
+//      a link someone else made (their callback URL, a `?session_id=` of theirs) is ignored.
 //   4. `session` lists the connected accounts, `profile` reads each one's profile.
 'use strict';
 
@@ -16,7 +20,7 @@
 const PROVIDERS = `query Providers { providers { id name protocol configured } }`;
 
 const START_AUTH = `mutation StartAuth($provider: String!, $options: StartAuthOptions) {
-  startAuth(provider: $provider, options: $options) { authorizationUrl }
+  startAuth(provider: $provider, options: $options) { authorizationUrl state }
 }`;
 
 const COMPLETE_AUTH = `mutation CompleteAuth($provider: String!, $code: String!, $state: String!) {
@@ -41,6 +45,9 @@ const END_SESSION = `mutation EndSession($sessionId: String!) { endSession(sessi
 
 // ---- Talking to the gateway -----------------------------------------------------------------------
 
+/** The gateway's origin: this page's own, unless the page names another (`<html data-gateway="…">`). */
+const GATEWAY = document.documentElement.dataset.gateway ?? '';
+
 /** A failed operation; `code` is one of the schema's `ErrorCode` values, e.g. SESSION_NOT_FOUND. */
 class GatewayError extends Error {
   constructor(code, message) {
@@ -55,8 +62,11 @@ class GatewayError extends Error {
  * `{ errors: [{ message, extensions: { code, http: { status } } }] }`; the code is what to switch on.
  */
 async function graphql(query, variables = {}) {
-  const response = await fetch('/graphql', {
+  const response = await fetch(`${GATEWAY}/graphql`, {
     method: 'POST',
+    // The flow-binding cookie must travel with startAuth and completeAuth, also to a gateway on
+    // another origin of the same site (which then lists this page's origin in CORS_ORIGINS).
+    credentials: 'include',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
@@ -77,6 +87,18 @@ const storedSession = () => localStorage.getItem(SESSION_KEY);
 const storeSession = (sessionId) => localStorage.setItem(SESSION_KEY, sessionId);
 const forgetSession = () => localStorage.removeItem(SESSION_KEY);
 
+// The states of the flows this tab started and has not finished yet. sessionStorage is per tab, so
+// an answer that arrives in a tab which did not start its flow is not taken either.
+const PENDING_KEY = 'oauth-gateway.pendingStates';
+const pendingStates = () => JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? '[]');
+const rememberState = (state) => sessionStorage.setItem(PENDING_KEY, JSON.stringify([...pendingStates(), state].slice(-10)));
+/** True when this tab started the flow of `state`; the state is dropped either way (single use). */
+function claimState(state) {
+  const pending = pendingStates();
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending.filter((s) => s !== state)));
+  return state !== null && pending.includes(state);
+}
+
 // ---- The flow -----------------------------------------------------------------------------------
 
 /** Step 1: ask the gateway for the provider's authorization URL and go there. */
@@ -85,6 +107,7 @@ async function connect(provider) {
   try {
     // With a sessionId the new account is linked into the current session instead of a new one.
     const { startAuth } = await graphql(START_AUTH, { provider, options: sessionId ? { sessionId } : null });
+    rememberState(startAuth.state);
     location.assign(startAuth.authorizationUrl);
   } catch (error) {
     // The session ended meanwhile: forget it, so the next try starts a new one.
@@ -101,15 +124,31 @@ async function handleCallback() {
   // bookmark must not replay them.
   history.replaceState(null, '', location.pathname);
 
+  // An answer to a flow this tab did not start is someone else's link (login CSRF, session fixation):
+  // nothing in it is used, the stored session stays as it is.
+  if (!claimState(params.get('state'))) {
+    throw new GatewayError('UNEXPECTED_CALLBACK', 'This page got a sign-in answer for a flow it did not start; it was ignored.');
+  }
   const provider = params.get('provider') ?? '';
   if (params.has('error')) {
     throw new GatewayError(params.get('error'), `Connecting ${provider || 'the account'} did not succeed.`);
   }
-  if (params.has('session_id')) return storeSession(params.get('session_id'));
-  const code = params.get('code');
-  const state = params.get('state');
-  const { completeAuth } = await graphql(COMPLETE_AUTH, { provider, code, state });
-  storeSession(completeAuth.sessionId);
+  const sessionId = params.has('session_id')
+    ? params.get('session_id')
+    : (await graphql(COMPLETE_AUTH, { provider, code: params.get('code'), state: params.get('state') })).completeAuth.sessionId;
+  adoptSession(sessionId);
+}
+
+/**
+ * A flow started while a session was stored links into it and comes back with the same id; a
+ * different one never silently replaces the stored session.
+ */
+function adoptSession(sessionId) {
+  const current = storedSession();
+  if (current && current !== sessionId) {
+    throw new GatewayError('UNEXPECTED_SESSION', 'The sign-in returned another session; the current one was kept.');
+  }
+  storeSession(sessionId);
 }
 
 /** Step 4: the session's connections, each with its profile. */

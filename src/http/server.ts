@@ -157,6 +157,8 @@ export async function startHttpServer({
     const allowed = config.corsOrigins.includes('*') || config.corsOrigins.includes(origin);
     if (!allowed) return false;
     res.setHeader('access-control-allow-origin', config.corsOrigins.includes('*') ? '*' : origin);
+    // A listed origin may send the flow-binding cookie (credentials: 'include'); `*` never can.
+    if (config.corsOrigins.includes(origin)) res.setHeader('access-control-allow-credentials', 'true');
     res.setHeader('vary', 'origin');
     if (req.method === 'OPTIONS') {
       res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
