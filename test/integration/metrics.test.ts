@@ -87,7 +87,7 @@ describe('who may read /metrics (SEC-11)', () => {
   };
 
   it('is a 404 on the public port when no METRICS_TOKEN is set, in production too', async () => {
-    for (const env of [{}, { NODE_ENV: 'production' }]) {
+    for (const env of [{}, { NODE_ENV: 'production' }] as Array<Record<string, string>>) {
       const gw = await start(env);
       const res = await get(`${gw.url}/metrics`);
       expect(res.status).toBe(404);
