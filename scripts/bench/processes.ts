@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -41,6 +42,9 @@ export function spawnHelper(name: string, script: string, args: string[] = []): 
   });
 }
 
+/** A token of this run's own: the gateways it starts serve /metrics only with it. */
+const METRICS_TOKEN = randomBytes(24).toString('base64url');
+
 /** The gateway as deployed: built, NODE_ENV=production, logs on (to /dev/null), GitHub pointed at `upstream`. */
 export async function spawnGateway(name: string, upstream: string, extra: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
@@ -58,6 +62,10 @@ export async function spawnGateway(name: string, upstream: string, extra: Record
     GITHUB_AUTHORIZATION_URL: `${upstream}/login/oauth/authorize`,
     GITHUB_TOKEN_URL: `${upstream}/login/oauth/access_token`,
     GITHUB_API_URL: `${upstream}/api/v3`,
+    // /metrics on the public port only with this token (the memory phase reads the heap there).
+    METRICS_TOKEN,
+    // Every load connection comes from 127.0.0.1, as from a proxy: the per-client cap would cut them.
+    MAX_CONNECTIONS_PER_CLIENT: '0',
     ...extra,
   };
   // stderr is kept: a gateway that fails says why. (Node's one-time ExperimentalWarning lands there too.)
@@ -85,7 +93,9 @@ export const peakRssMb = (pid: number) => statusMb(pid, 'VmHWM');
 
 /** The JS heap in use, from the gateway's own Prometheus metrics (prom-client's default metrics). */
 export async function heapUsedMb(gateway: Server): Promise<number> {
-  const text = await (await request(`${gateway.url}/metrics`, { dispatcher: agent })).body.text();
+  const text = await (
+    await request(`${gateway.url}/metrics`, { dispatcher: agent, headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  ).body.text();
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)![1]) / 1024 / 1024;
 }
 

@@ -50,6 +50,32 @@ export interface Config {
   examplePage: boolean;
   /** Start the built-in demo OpenID Provider when no provider is configured (never in production). */
   demoProvider: boolean;
+  // --- The HTTP front: client addresses, connection limits, GraphQL document bounds, metrics access ---
+  /** Proxies whose forwarding header is believed (IPs and CIDRs); empty: the TCP peer is the client. */
+  trustedProxies: string[];
+  /** The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239). */
+  trustedProxyHeader: 'x-forwarded-for' | 'forwarded';
+  /** Largest `/graphql` body in bytes (413 above), at most `maxBodyBytes`. */
+  graphqlMaxBodyBytes: number;
+  /** The parser gives up past this many tokens (graphql-js `maxTokens`). */
+  graphqlMaxTokens: number;
+  /** A connection that sends nothing this long after opening is closed. */
+  firstByteTimeoutMs: number;
+  /** The request line and headers must arrive within this (Node's `headersTimeout`). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (Node's `requestTimeout`). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (Node's `keepAliveTimeout`). */
+  keepAliveTimeoutMs: number;
+  /** Open connections in total; 0 means no cap. */
+  maxConnections: number;
+  /** Open connections per client address (IPv6: per /64), trusted proxies exempt; 0 means no cap. */
+  maxConnectionsPerClient: number;
+  /** Bearer token that unlocks `/metrics` on the public port. */
+  metricsToken?: string;
+  /** A separate listener for `/metrics` only (0: any free port). */
+  metricsPort?: number;
+  metricsHost: string;
   /** Settings of every known provider, by id. */
   providers: Record<string, ProviderSettings>;
 }

@@ -1,3 +1,4 @@
+import { trustedProxyProblem } from '../http/client-address.js';
 import type { Config, ProviderSettings } from './config.js';
 
 /** Startup configuration problems, one readable line each. */
@@ -19,7 +20,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
   const problems: string[] = [];
   const read = new Reader(env, problems);
 
-  const production = env.NODE_ENV === 'production';
+  // Case-insensitive: `NODE_ENV=Production` must not fail open into development defaults.
+  const production = env.NODE_ENV?.trim().toLowerCase() === 'production';
   const publicUrl = read.url('PUBLIC_URL', 'http://127.0.0.1:4000')!.replace(/\/+$/, '');
   const redisUrl = read.url('REDIS_URL', undefined, ['redis:', 'rediss:']);
   const redisClusterNodes = read.list('REDIS_CLUSTER_NODES');
@@ -93,14 +95,48 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     corsOrigins: read.list('CORS_ORIGINS'),
     examplePage: read.bool('EXAMPLE_PAGE', !production),
     demoProvider: !production && read.bool('DEMO_PROVIDER', true),
+    ...readFrontSettings(read, problems),
     providers,
   };
+  // A /graphql body is a request body too: MAX_BODY_BYTES bounds it as well.
+  config.graphqlMaxBodyBytes = Math.min(config.graphqlMaxBodyBytes, config.maxBodyBytes);
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !isHttpUrl(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an http(s) origin`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/** The HTTP front's variables: client addresses, connection limits, GraphQL document bounds, metrics. */
+function readFrontSettings(read: Reader, problems: string[]) {
+  const trustedProxies = read.list('TRUSTED_PROXIES');
+  for (const entry of trustedProxies) {
+    const problem = trustedProxyProblem(entry);
+    if (problem) problems.push(`TRUSTED_PROXIES: ${problem}`);
+  }
+  const headersTimeoutMs = read.int('HTTP_HEADERS_TIMEOUT_MS', 10000, 100, 600000);
+  const requestTimeoutMs = read.int('HTTP_REQUEST_TIMEOUT_MS', 30000, 100, 600000);
+  // Node refuses a header timeout longer than the request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  const metricsToken = read.string('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) problems.push('METRICS_TOKEN: must be at least 16 characters');
+  const metricsPort = read.string('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, 0, 65535);
+  return {
+    trustedProxies,
+    trustedProxyHeader: read.oneOf('TRUSTED_PROXY_HEADER', ['x-forwarded-for', 'forwarded'] as const, 'x-forwarded-for'),
+    graphqlMaxBodyBytes: read.int('GRAPHQL_MAX_BODY_BYTES', 65536, 1024, 104857600),
+    graphqlMaxTokens: read.int('GRAPHQL_MAX_TOKENS', 3000, 100, 1000000),
+    firstByteTimeoutMs: read.int('HTTP_FIRST_BYTE_TIMEOUT_MS', 5000, 100, 600000),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: read.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600000),
+    maxConnections: read.int('MAX_CONNECTIONS', 1000, 0, 1000000),
+    maxConnectionsPerClient: read.int('MAX_CONNECTIONS_PER_CLIENT', 64, 0, 1000000),
+    metricsToken,
+    metricsPort,
+    metricsHost: read.string('METRICS_HOST') ?? '127.0.0.1',
+  };
 }
 
 class Reader {

@@ -19,24 +19,28 @@ export function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
-export class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`The request body exceeds ${limit} bytes.`);
+  }
+}
 
-/** Reads a request body up to `limit` bytes; past it, stops reading and rejects with BodyTooLarge. */
+/**
+ * Reads a request body up to `limit` bytes; past it, stops reading and rejects with BodyTooLarge.
+ * The rest is never drained: the answer closes the connection instead (see closeAfterUnreadBody).
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      return reject(new BodyTooLarge());
-    }
+    if (declared > limit) return reject(new BodyTooLarge(limit));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLarge());
+        req.pause();
+        reject(new BodyTooLarge(limit));
       } else {
         chunks.push(chunk);
       }
@@ -44,6 +48,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** A GraphQL error answer (`{ errors: [...] }`) for a request refused before it reached Apollo. */
+export function sendGraphQLError(res: ServerResponse, error: AppError): void {
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions: error.toExtensions() }] });
 }
 
 export const tooLarge = (limit: number) => new AppError(ErrorCode.BAD_USER_INPUT, `The request body exceeds ${limit} bytes.`);

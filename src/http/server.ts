@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -11,12 +11,16 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
+import { documentProblem } from '../graphql/document-bounds.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { handleCallback, type CallbackOptions } from './callback.js';
+import { clientAddress, TrustedProxies } from './client-address.js';
+import { closeAfterUnreadBody, createFrontServer, hasBody } from './front.js';
+import { metricsAllowed, serveMetrics, startMetricsListener } from './metrics-access.js';
 import { EXAMPLE_PAGE_CSP, loadStaticFiles } from './static-files.js';
-import { BodyTooLarge, readBody, sendError, sendJson, tooLarge } from './respond.js';
+import { BodyTooLarge, readBody, sendError, sendGraphQLError, sendJson, tooLarge } from './respond.js';
 
 /** What a request leaves for its log line. */
 interface RequestNote {
@@ -80,6 +84,8 @@ function routeName(path: string): string {
 export interface RunningServer {
   server: Server;
   url: string;
+  /** The separate metrics listener's URL, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -93,7 +99,8 @@ export async function startHttpServer({
   store,
   logger,
 }: HttpServerOptions): Promise<RunningServer> {
-  const server = createServer();
+  const server = createFrontServer(config, logger);
+  const trustedProxies = new TrustedProxies(config.trustedProxies);
   // The request line has a fixed shape with no secret in it (path without query, codes, numbers), so it
   // skips the redaction pass that every other log line pays for.
   const requestLog = logger.child({}, { redact: { paths: [] } });
@@ -106,8 +113,18 @@ export async function startHttpServer({
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost)],
+    // SEC-06: the parser stops past this many tokens, before building anything.
+    parseOptions: { maxTokens: config.graphqlMaxTokens },
+    // SEC-09: without introspection, "Did you mean …?" would still give the schema away.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginCacheControlDisabled(), statusFromErrors],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginCacheControlDisabled(),
+      statusFromErrors,
+      // SEC-10: the production landing page loads an unpinned script from Apollo's CDN onto this origin.
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
   });
   await apollo.start();
@@ -119,7 +136,7 @@ export async function startHttpServer({
     }
     let body: unknown;
     if (req.method === 'POST') {
-      const text = await readBody(req, config.maxBodyBytes);
+      const text = await readBody(req, config.graphqlMaxBodyBytes);
       if ((headers.get('content-type') ?? '').includes('application/json')) {
         try {
           body = JSON.parse(text);
@@ -130,7 +147,14 @@ export async function startHttpServer({
         body = text;
       }
     }
-    const client = req.socket.remoteAddress ?? 'unknown';
+    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    const problem = typeof query === 'string' ? documentProblem(query, config.graphqlMaxTokens) : undefined;
+    if (problem) {
+      note.operation = 'invalid';
+      note.errorCode = ErrorCode.BAD_USER_INPUT;
+      return sendGraphQLError(res, new AppError(ErrorCode.BAD_USER_INPUT, problem));
+    }
+    const client = clientAddress(req, trustedProxies, config.trustedProxyHeader);
     const binding = new RequestBinding(FlowBinding.presented(req.headers.cookie));
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -143,6 +167,11 @@ export async function startHttpServer({
     res.setHeader('cache-control', 'no-store');
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
+    if (result.headers.get('content-type')?.startsWith('text/html')) {
+      // A landing page (development only): never framed (SEC-18).
+      res.setHeader('content-security-policy', "frame-ancestors 'none'");
+      res.setHeader('x-frame-options', 'DENY');
+    }
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
     } else {
@@ -173,6 +202,12 @@ export async function startHttpServer({
     const started = performance.now();
     const note: RequestNote = {};
     const url = requestUrl(req.url);
+    // SEC-18: on every answer. No page of the gateway's needs to send a Referer, and the example
+    // page's own URL carries code and state.
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    // SEC-16: a body sent where none is read is not drained to keep the connection.
+    if (hasBody(req) && !(url?.pathname === '/graphql' && req.method === 'POST')) closeAfterUnreadBody(req, res);
     const route = async () => {
       if (cors(req, res)) {
         res.writeHead(204).end();
@@ -199,15 +234,13 @@ export async function startHttpServer({
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/metrics' && req.method === 'GET') {
         note.operation = 'metrics';
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        return void res.end(await metrics.registry.metrics());
+        return serveMetrics(req, res, metrics, metricsAllowed(req, config.metricsToken, false));
       }
       const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
       if (file) {
         res.writeHead(200, {
           'content-type': file.type,
           'content-security-policy': EXAMPLE_PAGE_CSP,
-          'x-content-type-options': 'nosniff',
           'cache-control': 'no-cache',
         });
         return void res.end(file.body);
@@ -233,7 +266,8 @@ export async function startHttpServer({
         }
         if (error instanceof BodyTooLarge) {
           note.errorCode = ErrorCode.BAD_USER_INPUT;
-          return sendError(res, tooLarge(config.maxBodyBytes), 413);
+          closeAfterUnreadBody(req, res);
+          return sendError(res, tooLarge(error.limit), 413);
         }
         const appError = error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
         if (!(error instanceof AppError)) logger.error({ err: error }, 'request failed');
@@ -264,10 +298,19 @@ export async function startHttpServer({
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const metricsListener =
+    config.metricsPort === undefined
+      ? undefined
+      : await startMetricsListener(config.metricsHost, config.metricsPort, metrics, config.metricsToken);
   return {
     server,
     url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`,
+    metricsUrl: metricsListener?.url,
     async close() {
+      if (metricsListener) {
+        metricsListener.server.closeAllConnections();
+        await new Promise((resolve) => metricsListener.server.close(resolve));
+      }
       await apollo.stop();
     },
   };

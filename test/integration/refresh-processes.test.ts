@@ -18,6 +18,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+const METRICS_TOKEN = 'refresh-processes-metrics-token';
+
 describe('refresh across gateway processes with rotating refresh tokens', () => {
   const env = redisEnv();
   const namespace = env.STORE_NAMESPACE!;
@@ -39,6 +41,7 @@ describe('refresh across gateway processes with rotating refresh tokens', () => 
       DEMO_PROVIDER: 'false',
       EXAMPLE_PAGE: 'false',
       REFRESH_MARGIN_SECONDS: '0',
+      METRICS_TOKEN,
     };
     const started = await Promise.allSettled([GatewayProcess.start(shared), GatewayProcess.start(shared)]);
     for (const s of started) if (s.status === 'fulfilled') gateways.push(s.value);
@@ -57,7 +60,7 @@ describe('refresh across gateway processes with rotating refresh tokens', () => 
   const live = (name: string, fn: () => Promise<void>) => it(name, async () => (enabled ? fn() : undefined));
 
   const scrape = async (gw: GatewayProcess) => {
-    const res = await fetch(`${gw.url}/metrics`);
+    const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     return res.text();
   };
