@@ -18,6 +18,8 @@ export interface Config {
   production: boolean;
   introspection: boolean;
   logLevel: string;
+  /** LOG_FORMAT; undefined: pretty on a terminal outside production, JSON otherwise. */
+  logFormat?: 'pretty' | 'json';
   redisUrl?: string;
   redisClusterNodes?: string[];
   /** Size bound of the in-process store (entries). */
@@ -40,10 +42,14 @@ export interface Config {
   frontendCallbackUrl?: string;
   frontendSuccessUrl?: string;
   corsOrigins: string[];
+  /** Request headers a listed origin may send, beyond the built-in ones (lower case). */
+  corsAllowedHeaders: string[];
   /** Serve the example frontend at `/`. */
   examplePage: boolean;
   /** Start the built-in demo OpenID Provider when no provider is configured (never in production). */
   demoProvider: boolean;
   /** Settings of every known provider, by id. */
   providers: Record<string, ProviderSettings>;
+  /** Configuration that works but probably not as meant, one line each, logged at start-up. */
+  warnings: string[];
 }
