@@ -9,6 +9,9 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { ProviderDefinition } from '../../src/providers/types.js';
 import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 
+/** The media type of GraphQL over HTTP whose status is the first error's (see src/http/server.ts). */
+export const GRAPHQL_RESPONSE = 'application/graphql-response+json';
+
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestGateway {
@@ -72,7 +75,9 @@ export async function startTestGateway(
     logger,
     providers: options.providers,
   });
-  const client = new GraphQLClient(`${gateway.url}/graphql`);
+  // The GraphQL-over-HTTP type that carries the error's status (`application/json` answers 200):
+  // the status assertions of the suite are about this one.
+  const client = new GraphQLClient(`${gateway.url}/graphql`, { headers: { accept: GRAPHQL_RESPONSE } });
 
   return {
     url: gateway.url,
