@@ -9,10 +9,11 @@ import { Sessions } from './auth/sessions.js';
 import type { Config } from './config/config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { loadProvidersFile } from './config/providers-file.js';
+import { recordingEnv, unknownVariableWarnings } from './config/env-names.js';
 import type { Services } from './graphql/context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
-import { createLogger } from './log.js';
+import { createLogger, flushLogsSync } from './log.js';
 import { Metrics } from './metrics.js';
 import { builtinProviders, ProviderRegistry } from './providers/index.js';
 import type { ProviderDefinition } from './providers/types.js';
@@ -36,9 +37,10 @@ export interface GatewayOptions {
 
 /** Loads the configuration, wires the services and starts the HTTP server. */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const env = options.env ?? process.env;
+  const rawEnv = options.env ?? process.env;
+  const { env, read: namesRead } = recordingEnv(rawEnv);
   const { config, definitions } = loadGatewayConfig(env, options.providers ?? builtinProviders);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, production: config.production });
 
   let keyring: Keyring;
   if (config.encryptionKeys.length > 0) {
@@ -113,6 +115,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       'no provider is configured: the built-in demo provider is on (loopback only, fake account)',
     );
   }
+  // Checked last, once everything that reads a variable has read it.
+  for (const warning of [
+    ...config.warnings,
+    ...unknownVariableWarnings(
+      rawEnv,
+      namesRead,
+      definitions.map((d) => d.id),
+    ),
+  ]) {
+    logger.warn(warning);
+  }
   const configured = registry
     .list()
     .filter((p) => p.configured)
@@ -127,6 +140,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     { url: http.url, providers: configured, store: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory' },
     'gateway listening',
   );
+  // A person is waiting for these lines: they are not left in the buffer until traffic fills it.
+  flushLogsSync(logger);
 
   return {
     ...http,

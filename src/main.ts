@@ -27,6 +27,14 @@ try {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A crash says why in the log, and loses no buffered line: a fatal line is written synchronously
+  // with everything before it (src/log.ts).
+  const crash = (kind: string) => (error: unknown) => {
+    gateway.logger.fatal({ err: error }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);

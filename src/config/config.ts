@@ -20,6 +20,8 @@ export interface Config {
   production: boolean;
   introspection: boolean;
   logLevel: string;
+  /** LOG_FORMAT; undefined: pretty on a terminal outside production, JSON otherwise. */
+  logFormat?: 'pretty' | 'json';
   redisUrl?: string;
   redisClusterNodes?: string[];
   /** Size bound of the in-process store (entries). */
@@ -46,6 +48,8 @@ export interface Config {
   frontendCallbackUrl?: string;
   frontendSuccessUrl?: string;
   corsOrigins: string[];
+  /** Request headers a listed origin may send, beyond the built-in ones (lower case). */
+  corsAllowedHeaders: string[];
   /** Serve the example frontend at `/`. */
   examplePage: boolean;
   /** Start the built-in demo OpenID Provider when no provider is configured (never in production). */
@@ -78,4 +82,6 @@ export interface Config {
   metricsHost: string;
   /** Settings of every known provider, by id. */
   providers: Record<string, ProviderSettings>;
+  /** Configuration that works but probably not as meant, one line each, logged at start-up. */
+  warnings: string[];
 }

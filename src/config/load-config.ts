@@ -20,9 +20,16 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
   const problems: string[] = [];
   const read = new Reader(env, problems);
 
+  const warnings: string[] = [];
   // Case-insensitive: `NODE_ENV=Production` must not fail open into development defaults.
   const production = env.NODE_ENV?.trim().toLowerCase() === 'production';
-  const publicUrl = read.url('PUBLIC_URL', 'http://127.0.0.1:4000')!.replace(/\/+$/, '');
+  const port = read.int('PORT', 4000, 0, 65535);
+  const host = read.string('HOST') ?? '0.0.0.0';
+  const publicUrl = (read.url('PUBLIC_URL') ?? defaultPublicUrl(host, port)).replace(/\/+$/, '');
+  const portWarning = production
+    ? undefined
+    : publicUrlPortMismatch(publicUrl, read.string('PUBLIC_URL'), port, defaultPublicUrl(host, port));
+  if (portWarning) warnings.push(portWarning);
   const redisUrl = read.url('REDIS_URL', undefined, ['redis:', 'rediss:']);
   const redisClusterNodes = read.list('REDIS_CLUSTER_NODES');
   for (const node of redisClusterNodes) {
@@ -64,12 +71,13 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
   }
 
   const config: Config = {
-    port: read.int('PORT', 4000, 0, 65535),
-    host: read.string('HOST') ?? '0.0.0.0',
+    port,
+    host,
     publicUrl,
     production,
     introspection: read.bool('GRAPHQL_INTROSPECTION', !production),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: read.string('LOG_FORMAT') === undefined ? undefined : read.oneOf('LOG_FORMAT', ['pretty', 'json'] as const, 'json'),
     redisUrl,
     redisClusterNodes: redisClusterNodes.length > 0 ? redisClusterNodes : undefined,
     storeNamespace:
@@ -93,15 +101,27 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     frontendCallbackUrl: read.url('FRONTEND_CALLBACK_URL'),
     frontendSuccessUrl: read.url('FRONTEND_SUCCESS_URL'),
     corsOrigins: read.list('CORS_ORIGINS'),
+    corsAllowedHeaders: read.list('CORS_ALLOWED_HEADERS').map((name) => name.toLowerCase()),
     examplePage: read.bool('EXAMPLE_PAGE', !production),
     demoProvider: !production && read.bool('DEMO_PROVIDER', true),
     ...readFrontSettings(read, problems),
     providers,
+    warnings,
   };
   // A /graphql body is a request body too: MAX_BODY_BYTES bounds it as well.
   config.graphqlMaxBodyBytes = Math.min(config.graphqlMaxBodyBytes, config.maxBodyBytes);
   for (const origin of config.corsOrigins) {
-    if (origin !== '*' && !isHttpUrl(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an http(s) origin`);
+    if (origin !== '*' && !isHttpUrl(origin)) {
+      problems.push(`CORS_ORIGINS: "${origin}" is not an http(s) origin`);
+    } else if (origin !== '*' && new URL(origin).origin !== origin) {
+      // Browsers send the bare origin (RFC 6454 §6.1: scheme://host[:port], lower case, no default
+      // port, no path), and the match is exact: anything else would never match.
+      problems.push(`CORS_ORIGINS: "${origin}" is not a bare origin: write ${new URL(origin).origin}`);
+    }
+  }
+  for (const name of config.corsAllowedHeaders) {
+    // A header name is an RFC 9110 §5.6.2 token.
+    if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) problems.push(`CORS_ALLOWED_HEADERS: "${name}" is not a header name`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -214,6 +234,28 @@ class Reader {
     }
     return keys;
   }
+}
+
+/** Where browsers reach a gateway listening on HOST:PORT when PUBLIC_URL does not say. */
+export function defaultPublicUrl(host: string, port: number): string {
+  const reachable = ['0.0.0.0', '::', '[::]', ''].includes(host)
+    ? '127.0.0.1'
+    : host.includes(':') && !host.startsWith('[')
+      ? `[${host}]`
+      : host;
+  return `http://${reachable}:${port}`;
+}
+
+/** A set PUBLIC_URL whose port is not the one listened on: the providers' redirects would land elsewhere. */
+function publicUrlPortMismatch(publicUrl: string, raw: string | undefined, port: number, fallback: string): string | undefined {
+  if (raw === undefined || port === 0 || !isHttpUrl(publicUrl)) return undefined;
+  const url = new URL(publicUrl);
+  const publicPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (publicPort === port) return undefined;
+  return (
+    `PUBLIC_URL is ${publicUrl} but the gateway listens on port ${port}: providers will redirect browsers to ` +
+    `${publicUrl}/callback/<provider>. Unset PUBLIC_URL to use ${fallback}, or keep it if a proxy forwards that address here.`
+  );
 }
 
 function isHttpUrl(value: string): boolean {

@@ -1,3 +1,5 @@
+// First: it must be in place before oidc-provider is imported.
+import './quiet-notices.js';
 import type { ProviderSettings } from '../config/config.js';
 import { randomHandle } from '../auth/random.js';
 import { genericOidc } from '../providers/generic.js';

@@ -19,6 +19,7 @@ import { handleCallback, type CallbackOptions } from './callback.js';
 import { clientAddress, TrustedProxies } from './client-address.js';
 import { closeAfterUnreadBody, createFrontServer, hasBody } from './front.js';
 import { metricsAllowed, serveMetrics, startMetricsListener } from './metrics-access.js';
+import { corsPolicy } from './cors.js';
 import { EXAMPLE_PAGE_CSP, loadStaticFiles } from './static-files.js';
 import { BodyTooLarge, readBody, sendError, sendGraphQLError, sendJson, tooLarge } from './respond.js';
 
@@ -26,31 +27,55 @@ import { BodyTooLarge, readBody, sendError, sendGraphQLError, sendJson, tooLarge
 interface RequestNote {
   operation?: string;
   errorCode?: string;
+  /** The status the GraphQL request pipeline left: the request reached it. */
+  pipelineStatus?: number;
+  /** The pipeline found the request itself malformed (no query, a mutation over GET). */
+  malformed?: boolean;
 }
 
 type Context = GraphQLContext & { note: RequestNote };
 
 /**
  * Apollo answers 200 for errors raised inside execution; the SPEC wants the status of the error's
- * code, so a failed operation (no data) takes the status of its first error.
+ * code, so a failed operation (no data) takes the status of its first error. That status is sent
+ * only with `application/graphql-response+json` (see `httpStatus`).
  */
 const statusFromErrors: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
+      async didEncounterErrors({ errors, contextValue }) {
+        // Apollo's BAD_REQUEST inside the pipeline (no query, a mutation over GET): not a well-formed
+        // GraphQL-over-HTTP request, so its 4xx stands whatever the media type.
+        if (errors.some((e) => e.extensions?.code === 'BAD_REQUEST')) contextValue.note.malformed = true;
+      },
       async willSendResponse({ response, contextValue, operation }) {
         // Named by the root field (bounded by the schema), never by the client's operation name.
         const fields = operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : [])) ?? [];
         contextValue.note.operation = fields.length === 1 ? fields[0] : fields.length > 1 ? 'multiple' : 'invalid';
+        contextValue.note.pipelineStatus = response.http.status ?? 200;
         if (response.body.kind !== 'single') return;
         const { errors, data } = response.body.singleResult;
         const first = errors?.[0]?.extensions as { code?: string; http?: { status?: number } } | undefined;
         if (!first) return;
         contextValue.note.errorCode = first.code;
         if (data == null && first.http?.status) response.http.status = first.http.status;
+        contextValue.note.pipelineStatus = response.http.status ?? 200;
       },
     };
   },
 };
+
+/**
+ * GraphQL over HTTP (graphql-over-http draft, §6.4): with `application/json`, a well-formed request
+ * answers 200 whatever its errors (the status stays in `extensions.http.status`), which is what
+ * Apollo Client 3 and other `application/json` clients expect; the error's status is sent only with
+ * `application/graphql-response+json`, the type the client preferred. Requests that are not
+ * well-formed (unparseable body, CSRF refusal, no query, a mutation over GET, 406) keep their 4xx.
+ */
+function httpStatus(status: number, contentType: string | undefined, note: RequestNote): number {
+  if (note.pipelineStatus === undefined || note.malformed || status !== note.pipelineStatus) return status;
+  return /^application\/json\s*(;|$)/i.test(contentType ?? '') ? 200 : status;
+}
 
 export interface HttpServerOptions {
   config: Readonly<Config>;
@@ -78,7 +103,11 @@ function requestUrl(target = '/'): URL | undefined {
 /** The metrics label of a request outside GraphQL: a fixed route name, never the raw path. */
 function routeName(path: string): string {
   if (path === '/healthz' || path === '/readyz' || path === '/graphql') return path.slice(1);
-  return path.startsWith('/callback/') ? 'callback' : path === '/' || /^\/[\w.-]+\.(js|css|svg|html)$/.test(path) ? 'static' : 'not_found';
+  return path.startsWith('/callback/')
+    ? 'callback'
+    : path === '/' || /^\/[\w.-]+\.(js|css|svg|html|ico)$/.test(path)
+      ? 'static'
+      : 'not_found';
 }
 
 export interface RunningServer {
@@ -166,7 +195,7 @@ export async function startHttpServer({
     // control plugin, which would compute this per field, is off: no field has a cache hint.)
     res.setHeader('cache-control', 'no-store');
     for (const [name, value] of result.headers) res.setHeader(name, value);
-    res.statusCode = result.status ?? 200;
+    res.statusCode = httpStatus(result.status ?? 200, result.headers.get('content-type'), note);
     if (result.headers.get('content-type')?.startsWith('text/html')) {
       // A landing page (development only): never framed (SEC-18).
       res.setHeader('content-security-policy', "frame-ancestors 'none'");
@@ -180,23 +209,7 @@ export async function startHttpServer({
     }
   }
 
-  function cors(req: IncomingMessage, res: ServerResponse): boolean {
-    const origin = req.headers.origin;
-    if (!origin || config.corsOrigins.length === 0) return false;
-    const allowed = config.corsOrigins.includes('*') || config.corsOrigins.includes(origin);
-    if (!allowed) return false;
-    res.setHeader('access-control-allow-origin', config.corsOrigins.includes('*') ? '*' : origin);
-    // A listed origin may send the flow-binding cookie (credentials: 'include'); `*` never can.
-    if (config.corsOrigins.includes(origin)) res.setHeader('access-control-allow-credentials', 'true');
-    res.setHeader('vary', 'origin');
-    if (req.method === 'OPTIONS') {
-      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-      res.setHeader('access-control-allow-headers', 'content-type, apollo-require-preflight, x-apollo-operation-name');
-      res.setHeader('access-control-max-age', '600');
-      return true;
-    }
-    return false;
-  }
+  const cors = corsPolicy(config);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -209,8 +222,8 @@ export async function startHttpServer({
     // SEC-16: a body sent where none is read is not drained to keep the connection.
     if (hasBody(req) && !(url?.pathname === '/graphql' && req.method === 'POST')) closeAfterUnreadBody(req, res);
     const route = async () => {
-      if (cors(req, res)) {
-        res.writeHead(204).end();
+      if (cors(req, res, url?.pathname) === 'answered') {
+        note.errorCode = res.statusCode === 403 ? 'CORS_ORIGIN_NOT_ALLOWED' : undefined;
         return;
       }
       if (!url) {
@@ -232,6 +245,9 @@ export async function startHttpServer({
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      // Browsers ask for it on every page without a <link rel="icon"> (Sandbox, JSON answers): no 404 each time.
+      if (url.pathname === '/favicon.ico' && req.method === 'GET')
+        return void res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
       if (url.pathname === '/metrics' && req.method === 'GET') {
         note.operation = 'metrics';
         return serveMetrics(req, res, metrics, metricsAllowed(req, config.metricsToken, false));

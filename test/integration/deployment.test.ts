@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ProvidersDocument } from '../generated/graphql.js';
-import { startTestGateway, type TestGateway } from './harness.js';
+import { GRAPHQL_RESPONSE, startTestGateway, type TestGateway } from './harness.js';
 
 const introspect = (gw: TestGateway) =>
   fetch(`${gw.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE },
     body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }),
   });
 
@@ -45,7 +45,11 @@ describe('deployment settings', () => {
   it('marks every GraphQL answer, success or error, as not to be stored by any cache', async () => {
     gw = await startTestGateway();
     const post = (query: string) =>
-      fetch(`${gw!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      fetch(`${gw!.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE },
+        body: JSON.stringify({ query }),
+      });
     const ok = await post('{ providers { id } }');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');

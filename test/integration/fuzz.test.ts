@@ -14,7 +14,7 @@ import {
   StartAuthDocument,
 } from '../generated/graphql.js';
 import { startFakeGithub, startFakeSpotify, type FakeGithub, type FakeSpotify } from '../fakes/index.js';
-import { connect, startTestGateway, type TestGateway } from './harness.js';
+import { connect, GRAPHQL_RESPONSE, startTestGateway, type TestGateway } from './harness.js';
 
 /**
  * Throws generated input at every operation and route of the real gateway. The generator is seeded
@@ -290,9 +290,11 @@ class Inspector {
   private restError(body: Record<string, unknown>, status: number, problem: (what: string) => void): void {
     const code = body.error as string;
     this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
-    // Route-level answers outside the GraphQL catalog: an unknown path, a method the route does not take.
-    if (code === 'NOT_FOUND' || code === 'METHOD_NOT_ALLOWED') {
-      const expected = code === 'NOT_FOUND' ? 404 : 405;
+    // Route-level answers outside the GraphQL catalog: an unknown path, a method the route does not take,
+    // an origin that CORS_ORIGINS does not list.
+    const routeLevel: Record<string, number> = { NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, CORS_ORIGIN_NOT_ALLOWED: 403 };
+    if (code in routeLevel) {
+      const expected = routeLevel[code];
       if (status !== expected) problem(`${code} with HTTP ${status}`);
       return;
     }
@@ -424,7 +426,7 @@ describe('the gateway under generated and malformed input', () => {
     return new Promise<Seen>((resolve, reject) => {
       const req = httpRequest(
         `${gw.url}/graphql`,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE, ...headers } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -443,7 +445,8 @@ describe('the gateway under generated and malformed input', () => {
   }
 
   async function get(path: string, init: RequestInit = {}): Promise<Seen> {
-    const response = await gw.fetch(`${gw.url}${path}`, init);
+    const headers = { accept: GRAPHQL_RESPONSE, ...(init.headers as Record<string, string> | undefined) };
+    const response = await gw.fetch(`${gw.url}${path}`, { ...init, headers });
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
   }
 

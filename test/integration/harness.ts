@@ -9,6 +9,9 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { ProviderDefinition } from '../../src/providers/types.js';
 import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 
+/** The media type of GraphQL over HTTP whose status is the first error's (see src/http/server.ts). */
+export const GRAPHQL_RESPONSE = 'application/graphql-response+json';
+
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
@@ -66,7 +69,9 @@ export interface TestGateway extends TestClient {
 
 /** A client of the gateway at `url`, with its own cookies. */
 export function testClient(url: string, jar = new CookieJar()): TestClient {
-  const client = new GraphQLClient(`${url}/graphql`, { fetch: jar.fetch });
+  // The GraphQL-over-HTTP type that carries the error's status (`application/json` answers 200):
+  // the status assertions of the suite are about this one.
+  const client = new GraphQLClient(`${url}/graphql`, { fetch: jar.fetch, headers: { accept: GRAPHQL_RESPONSE } });
   return {
     jar,
     request: (document, variables, headers) => client.request({ document, variables, requestHeaders: headers } as never),

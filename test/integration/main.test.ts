@@ -27,7 +27,53 @@ async function waitFor(url: string, deadline = Date.now() + 15_000): Promise<Res
   }
 }
 
+/** Resolves once `predicate` holds for the output so far; fails with that output after `ms`. */
+async function outputUntil(
+  output: () => { stdout: string; stderr: string },
+  predicate: (stdout: string) => boolean,
+  ms: number,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate(output().stdout)) {
+    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms; stdout so far:\n${output().stdout}\nstderr:\n${output().stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('the gateway process', () => {
+  it('says it is listening, and what is misconfigured, before any request; logs a request within a second or so', async () => {
+    const port = await freePort();
+    // PORT alone, no PUBLIC_URL: the redirect URIs must follow it. GITHUB_CLIENTID is a typo.
+    const { child, output } = run({ PORT: String(port), HOST: '127.0.0.1', GITHUB_CLIENTID: 'abc' });
+    try {
+      await outputUntil(output, (stdout) => stdout.includes('gateway listening'), 15_000);
+      expect(output().stdout).toContain('did you mean GITHUB_CLIENT_ID?');
+      expect(output().stdout).not.toContain('abc');
+      expect(output().stderr).not.toContain('oidc-provider');
+
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation { startAuth(provider: "demo") { authorizationUrl } }' }),
+      });
+      const { data } = (await res.json()) as { data: { startAuth: { authorizationUrl: string } } };
+      const redirectUri = new URL(data.startAuth.authorizationUrl).searchParams.get('redirect_uri');
+      expect(redirectUri).toBe(`http://127.0.0.1:${port}/callback/demo`);
+      // One request, no more traffic: its line is flushed by the timer, not by a full buffer.
+      await outputUntil(output, (stdout) => stdout.includes('"operation":"startAuth"'), 3_000);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
+  it('refuses to start on a CORS_ORIGINS entry with a trailing slash, naming the origin to write', async () => {
+    const { child, output } = run({ CORS_ORIGINS: 'http://127.0.0.1:5173/' });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output().stderr).toContain('CORS_ORIGINS: "http://127.0.0.1:5173/" is not a bare origin: write http://127.0.0.1:5173');
+  });
+
   it('starts with no provider credentials, turns the demo provider on, serves GraphQL, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const { child, output } = run({ PORT: String(port), HOST: '127.0.0.1' });

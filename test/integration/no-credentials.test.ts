@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProvidersDocument, SessionDocument, StartAuthDocument } from '../generated/graphql.js';
-import { startTestGateway, type TestGateway } from './harness.js';
+import { GRAPHQL_RESPONSE, startTestGateway, type TestGateway } from './harness.js';
 
 describe('a gateway started with no provider credentials', () => {
   let gw: TestGateway;
@@ -48,7 +48,7 @@ describe('a gateway started with no provider credentials', () => {
   it('rejects a malformed document as BAD_USER_INPUT without a stack trace', async () => {
     const res = await fetch(`${gw.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE },
       body: JSON.stringify({ query: '{ providers { nope } }' }),
     });
     const body = (await res.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@keyv/redis';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { CookieJar, freePort, type GraphQLFailure } from '../integration/harness.js';
+import { CookieJar, freePort, GRAPHQL_RESPONSE, type GraphQLFailure } from '../integration/harness.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
 
@@ -203,7 +203,7 @@ export class GatewayProcess {
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }));
-    this.client = new GraphQLClient(`${this.url}/graphql`, { fetch: browser.fetch });
+    this.client = new GraphQLClient(`${this.url}/graphql`, { fetch: browser.fetch, headers: { accept: GRAPHQL_RESPONSE } });
   }
 
   /** Spawns the gateway and waits until `/healthz` answers (it must start whatever the store does). */

@@ -225,3 +225,55 @@ describe('STORE_NAMESPACE', () => {
     expect(loadConfig({ STORE_NAMESPACE: 'tenant-a:gw' }, []).storeNamespace).toBe('tenant-a:gw');
   });
 });
+
+describe('PUBLIC_URL and PORT', () => {
+  it('derives PUBLIC_URL, and so every default redirect URI, from PORT and HOST when it is not set', () => {
+    const config = loadConfig({ PORT: '4500' }, ids);
+    expect(config.publicUrl).toBe('http://127.0.0.1:4500');
+    expect(config.providers.github!.redirectUri).toBe('http://127.0.0.1:4500/callback/github');
+    expect(loadConfig({ PORT: '4600', HOST: '::' }, ids).publicUrl).toBe('http://127.0.0.1:4600');
+    expect(loadConfig({ PORT: '4600', HOST: 'localhost' }, ids).publicUrl).toBe('http://localhost:4600');
+    expect(loadConfig({ PORT: '4600', HOST: '::1' }, ids).publicUrl).toBe('http://[::1]:4600');
+    expect(loadConfig({ PORT: '4500' }, ids).warnings).toEqual([]);
+  });
+
+  it('warns, outside production, when a set PUBLIC_URL is on another port than PORT, naming where providers will redirect', () => {
+    const { warnings } = loadConfig({ PORT: '4500', PUBLIC_URL: 'http://127.0.0.1:4000' }, ids);
+    expect(warnings).toEqual([expect.stringContaining('providers will redirect browsers to http://127.0.0.1:4000/callback/<provider>')]);
+    expect(warnings[0]).toContain('port 4500');
+    expect(loadConfig({ PORT: '4500', PUBLIC_URL: 'http://127.0.0.1:4500/' }, ids).warnings).toEqual([]);
+    expect(loadConfig({ PORT: '443', PUBLIC_URL: 'https://gw.example.com' }, ids).warnings).toEqual([]);
+    expect(loadConfig({ PORT: '4500', PUBLIC_URL: 'https://gw.example.com', NODE_ENV: 'production' }, ids).warnings).toEqual([]);
+  });
+});
+
+describe('CORS settings', () => {
+  it('refuses an origin with a trailing slash or a path, naming the bare origin to write', () => {
+    expect(problemsOf({ CORS_ORIGINS: 'http://127.0.0.1:5173/' })).toEqual([expect.stringContaining('write http://127.0.0.1:5173')]);
+    expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/app' })).toEqual([expect.stringContaining('write https://app.example.com')]);
+    expect(problemsOf({ CORS_ORIGINS: 'http://app.test:80' })).toEqual([expect.stringContaining('write http://app.test')]);
+  });
+
+  it('accepts bare origins and *', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'http://127.0.0.1:5173, https://app.example.com, *' }, ids).corsOrigins).toEqual([
+      'http://127.0.0.1:5173',
+      'https://app.example.com',
+      '*',
+    ]);
+  });
+
+  it('reads extra allowed request headers, lower-cased, and refuses what is not a header name', () => {
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: 'X-Request-Id, x-tenant' }, ids).corsAllowedHeaders).toEqual(['x-request-id', 'x-tenant']);
+    expect(problemsOf({ CORS_ALLOWED_HEADERS: 'x-ok, bad header' })).toEqual([
+      expect.stringContaining('"bad header" is not a header name'),
+    ]);
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is pretty or json, and left to the terminal when unset', () => {
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, ids).logFormat).toBe('pretty');
+    expect(loadConfig({}, ids).logFormat).toBeUndefined();
+    expect(problemsOf({ LOG_FORMAT: 'text' })).toEqual([expect.stringContaining('LOG_FORMAT')]);
+  });
+});
