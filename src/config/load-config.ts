@@ -1,3 +1,4 @@
+import { parseRules, splitRules } from '../proxy/rules.js';
 import type { Config, ProviderSettings } from './config.js';
 
 /** Startup configuration problems, one readable line each. */
@@ -59,6 +60,29 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     }
   }
 
+  // Provider API calls (providerRequest / callProvider) and the gateway's own app tokens.
+  for (const id of providerIds) {
+    const prefix = id.toUpperCase().replace(/-/g, '_');
+    const settings = providers[id]!;
+    for (const [name, key] of [
+      [`${prefix}_PROXY_ALLOW`, 'proxyAllow'],
+      [`${prefix}_PROXY_APP_ALLOW`, 'proxyAppAllow'],
+    ] as const) {
+      const raw = read.string(name);
+      if (raw === undefined) continue;
+      const { rules, problems: bad } = parseRules(splitRules(raw));
+      problems.push(...bad.map((p) => `${name}: ${p}`));
+      settings[key] = rules.map((r) => r.text);
+    }
+    settings.appCredentials = read.bool(`${prefix}_APP_CREDENTIALS`, false);
+    if (settings.appCredentials && !settings.clientId)
+      problems.push(`${prefix}_APP_CREDENTIALS needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
+  }
+  const gatewayApiKey = read.string('GATEWAY_API_KEY');
+  if (gatewayApiKey !== undefined && (gatewayApiKey.length < 32 || /\s/.test(gatewayApiKey))) {
+    problems.push('GATEWAY_API_KEY must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
+  }
+
   const config: Config = {
     port: read.int('PORT', 4000, 0, 65535),
     host: read.string('HOST') ?? '0.0.0.0',
@@ -89,6 +113,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     corsOrigins: read.list('CORS_ORIGINS'),
     examplePage: read.bool('EXAMPLE_PAGE', !production),
     demoProvider: !production && read.bool('DEMO_PROVIDER', true),
+    gatewayApiKey,
+    proxyRateLimit: read.int('PROXY_RATE_LIMIT', 300, 0, 1000000),
     providers,
   };
   for (const origin of config.corsOrigins) {

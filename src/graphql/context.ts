@@ -1,5 +1,6 @@
 import type { AuthFlow } from '../auth/flow.js';
 import type { Sessions } from '../auth/sessions.js';
+import type { ProxyService } from '../proxy/proxy-service.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 
 /** The services a request may use. Built once at boot, shared by every request. */
@@ -7,10 +8,13 @@ export interface Services {
   registry: ProviderRegistry;
   flow: AuthFlow;
   sessions: Sessions;
+  proxy: ProxyService;
 }
 
 export interface GraphQLContext {
   services: Services;
   /** The client's address, for the startAuth rate limit. */
   client: string;
+  /** The request's `Authorization` header: app-token calls present the gateway key in it. */
+  authorization?: string;
 }

@@ -11,6 +11,7 @@ import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
+import { proxyFieldLimit } from '../graphql/proxy-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { handleCallback, type CallbackOptions } from './callback.js';
@@ -104,7 +105,7 @@ export async function startHttpServer({
     // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race its shutdown.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost)],
+    validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost), proxyFieldLimit()],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginCacheControlDisabled(), statusFromErrors],
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
@@ -132,7 +133,7 @@ export async function startHttpServer({
     const client = req.socket.remoteAddress ?? 'unknown';
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ services, client, note }),
+      context: async () => ({ services, client, note, authorization: req.headers.authorization }),
     });
     // Every answer is private to one session: no shared or browser cache may keep it. (Apollo's cache
     // control plugin, which would compute this per field, is off: no field has a cache hint.)

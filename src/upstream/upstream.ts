@@ -8,7 +8,7 @@ import { upstreamOutcome, type Metrics } from '../metrics.js';
 export interface UpstreamRequest {
   /** Provider id, for errors and logs. */
   provider: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;
