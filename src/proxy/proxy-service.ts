@@ -57,6 +57,7 @@ export class ProxyService {
   private readonly sessionLimiter: RateLimiter;
   private readonly appLimiter: RateLimiter;
   private readonly gatewayKeyDigest?: Buffer;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -66,11 +67,12 @@ export class ProxyService {
     private readonly appTokens: AppTokens,
     private readonly policy: ProxyPolicy,
     private readonly logger: Logger,
-    options: { gatewayApiKey?: string; proxyRateLimit: number },
+    options: { gatewayApiKey?: string; proxyRateLimit: number; upstreamTimeoutMs: number },
     private readonly metrics?: Metrics,
   ) {
     this.sessionLimiter = new RateLimiter(options.proxyRateLimit, 60_000, 'provider API calls for this session');
     this.appLimiter = new RateLimiter(options.proxyRateLimit, 60_000, "provider API calls with this provider's app token");
+    this.timeoutMs = options.upstreamTimeoutMs;
     this.gatewayKeyDigest = options.gatewayApiKey === undefined ? undefined : digest(options.gatewayApiKey);
   }
 
@@ -108,8 +110,16 @@ export class ProxyService {
       // 3. The call, and one replay after a 401 with a renewed credential (replaying is safe for any
       // method: the provider refused before acting).
       // Retried on 5xx and network errors only when it is a GET (RFC 9110 §9.2.2: the others are not safe).
+      // One timeout budget for the call, retries included; a replay after a refresh gets its own.
       const send = (token: string) =>
-        this.client.send(provider, token, { method: call.method, url, headers, body, idempotent: call.method === 'GET' });
+        this.client.send(provider, token, {
+          method: call.method,
+          url,
+          headers,
+          body,
+          idempotent: call.method === 'GET',
+          deadline: Date.now() + this.timeoutMs,
+        });
       let response = await send(credential.token);
       if (response.status === 401 && !missingScopes(response)) {
         const renewed = await credential.renew();
@@ -147,7 +157,8 @@ export class ProxyService {
           provider: call.provider,
           credential: credentialKind,
           method: call.method,
-          path: path.slice(0, 256),
+          // A refused path may carry a query the caller should not have put there: cut it off too.
+          path: path.split(/[?#]/)[0]!.slice(0, 256),
           rule: ruleText,
           status,
           outcome,

@@ -14,6 +14,8 @@ export interface AuthorizedRequest {
   body?: string;
   /** Whether failures may be retried (GET only for caller-chosen requests). */
   idempotent: boolean;
+  /** Epoch ms by which the call, retries included, is over (see UpstreamRequest). */
+  deadline?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export class ProviderClient {
       },
       body: req.body,
       idempotent: req.idempotent,
+      deadline: req.deadline,
     });
   }
 
