@@ -34,3 +34,21 @@ export function tokensSeenBy(fake: { requests: RecordedRequest[] }): string[] {
   }
   return [...tokens];
 }
+
+/** The first error of an operation that must fail, sent with extra request headers. */
+export async function failureWith(
+  url: string,
+  document: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string>,
+): Promise<{ code: string; message: string; extensions: Record<string, unknown> }> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: document, variables }),
+  });
+  const body = (await response.json()) as { errors?: Array<{ message: string; extensions: Record<string, unknown> }> };
+  const first = body.errors?.[0];
+  if (!first) throw new Error(`expected a failure, got ${JSON.stringify(body)}`);
+  return { code: String(first.extensions.code), message: first.message, extensions: first.extensions };
+}
