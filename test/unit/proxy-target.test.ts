@@ -43,6 +43,12 @@ describe('the path of a provider API call', () => {
     expect(error.fields).toEqual(['request.path']);
   });
 
+  it('says a path must be relative when given an absolute URL (caught before the empty-segment and origin checks)', () => {
+    for (const path of ['https://evil.example/user', 'evil.example/user', 'user']) {
+      expect(refusal(() => checkPath(path)).message).toMatch(/must be relative to the API base/);
+    }
+  });
+
   it('keeps %2F inside a segment encoded, and decodes segments once for the rules', () => {
     expect(checkPath('/projects/group%2Fproject/issues')).toEqual(['projects', 'group/project', 'issues']);
     expect(checkPath('/')).toEqual([]);
