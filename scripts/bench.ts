@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { alternate, type Contender, type Figures, type Target } from './bench/load.js';
 import { completeSessions, pendingStates } from './bench/memory.js';
-import { agent, cpuMs, flow, peakRssMb, PROFILE, repeat, spawnGateway, spawnHelper, START, type Server } from './bench/processes.js';
+import { agent, cpuMs, flow, peakRssMb, PROFILE, PROXY, repeat, spawnGateway, spawnHelper, START, type Server } from './bench/processes.js';
 import { printReport, type Report, type Row } from './bench/report.js';
 
 /**
@@ -12,7 +12,9 @@ import { printReport, type Report, type Row } from './bench/report.js';
  * shared and noisy, so the ratios are the figures that mean something. Profile rows also show the
  * framework's floor: bare Apollo making the same one upstream call. Everything runs on loopback.
  * Knobs: BENCH_SECONDS (per measurement, default 4), BENCH_ROUNDS (3), BENCH_STATES (100000),
- * BENCH_SESSIONS (100000), REDIS_URL (default redis://127.0.0.1:6379; skipped when unreachable).
+ * BENCH_SESSIONS (100000), REDIS_URL (default redis://127.0.0.1:6379; skipped when unreachable),
+ * BENCH_ONLY (comma-separated scenario name prefixes: only those rows, and no flow or memory phase;
+ * a short check such as `BENCH_ONLY=profile,\ memory\ store,\ 0,proxy BENCH_SECONDS=2 BENCH_ROUNDS=1`).
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -20,6 +22,11 @@ const STATES = Number(process.env.BENCH_STATES ?? 100_000);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = [10, 50];
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const wanted = (scenario: string) => ONLY.length === 0 || ONLY.some((prefix) => scenario.startsWith(prefix));
 const TYPENAME: Target = { graphql: [JSON.stringify({ query: '{ __typename }' })] };
 
 async function redisReachable(): Promise<boolean> {
@@ -46,10 +53,10 @@ async function clearNamespace(namespace: string): Promise<void> {
 }
 
 /** Profile queries over 100 sessions made by whole flows, so the load reads many connections. */
-async function profileBodies(gateway: Server): Promise<Target> {
+async function profileBodies(gateway: Server, query = PROFILE): Promise<Target> {
   const sessions: string[] = [];
   await repeat(100, 10, async () => sessions.push(await flow(gateway)));
-  return { graphql: sessions.map((s) => JSON.stringify({ query: PROFILE, variables: { p: 'github', s } })) };
+  return { graphql: sessions.map((s) => JSON.stringify({ query, variables: { p: 'github', s } })) };
 }
 
 interface Scenario {
@@ -65,6 +72,7 @@ interface Scenario {
 
 async function measure(scenario: Scenario): Promise<Row[]> {
   const rows: Row[] = [];
+  if (!wanted(scenario.name)) return rows;
   for (const connections of CONNECTIONS) {
     const contenders = [{ server: scenario.baseline, target: TYPENAME }, scenario.gateway, scenario.floor, scenario.upstreamAlone];
     const present = contenders.filter((c): c is Contender => c !== undefined);
@@ -108,6 +116,8 @@ async function flowsPerSecond(gateway: Server, concurrency: number): Promise<{ f
   return { flowsPerSecond: done / SECONDS, cpuMsPerFlow: (cpuMs(gateway.child.pid!) - before) / done };
 }
 
+const machine = () => `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+
 async function main(): Promise<void> {
   const started = new Date();
   const servers: Server[] = [];
@@ -144,6 +154,18 @@ async function main(): Promise<void> {
         floor: { server: floor0, target: profile0 },
       })),
     );
+    rows.push(
+      ...(await measure({
+        name: 'proxy GET /user/repos (~10 kB), memory store, 0 ms upstream',
+        baseline,
+        gateway: { server: memory, target: await profileBodies(memory, PROXY) },
+        floor: { server: floor0, target: { graphql: [JSON.stringify({ query: PROXY, variables: { p: 'github', s: 'x' } })] } },
+      })),
+    );
+    if (ONLY.length > 0) {
+      printReport({ date: started.toISOString(), machine: machine(), secondsPerMeasurement: SECONDS, rounds: ROUNDS, rows });
+      return;
+    }
     const profile20 = await profileBodies(memory20);
     rows.push(
       ...(await measure({
@@ -185,7 +207,7 @@ async function main(): Promise<void> {
 
     const report: Report = {
       date: started.toISOString(),
-      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+      machine: machine(),
       secondsPerMeasurement: SECONDS,
       rounds: ROUNDS,
       rows,

@@ -19,6 +19,10 @@ import { builtinProviders, ProviderRegistry } from './providers/index.js';
 import type { ProviderDefinition } from './providers/types.js';
 import { createStore } from './store/create-store.js';
 import { Keyring } from './store/keyring.js';
+import { AppTokens } from './proxy/app-tokens.js';
+import { ProxyPolicy } from './proxy/policy.js';
+import { ProxyService } from './proxy/proxy-service.js';
+import { ProviderClient } from './upstream/provider-client.js';
 import { Upstream } from './upstream/upstream.js';
 
 export interface Gateway extends RunningServer {
@@ -79,7 +83,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     { refreshMarginSeconds: config.refreshMarginSeconds, lockTtlMs: config.upstreamTimeoutMs + 5000 },
     metrics,
   );
-  const sessions = new Sessions(store, registry, upstream, logger, refresher, config);
+  const client = new ProviderClient(upstream);
+  const sessions = new Sessions(store, registry, client, logger, refresher, config);
   const flow = new AuthFlow(
     store,
     registry,
@@ -107,7 +112,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       config.frontendCallbackUrl ?? (demo && config.examplePage && !config.frontendSuccessUrl ? `${config.publicUrl}/` : undefined),
     frontendSuccessUrl: config.frontendSuccessUrl,
   };
-  const services: Services = { registry, flow, sessions };
+  const appTokens = new AppTokens(store, upstream, logger, { lockTtlMs: config.upstreamTimeoutMs + 5000 }, metrics);
+  const proxy = new ProxyService(registry, sessions, refresher, client, appTokens, new ProxyPolicy(), logger, config, metrics);
+  const services: Services = { registry, flow, sessions, proxy };
   const http = await startHttpServer({ config, metrics, callback, schema, services, store, logger });
   if (demo) {
     logger.warn(

@@ -41,6 +41,18 @@ export class Metrics {
     labelNames: ['provider', 'result'] as const,
     registers: [this.registry],
   });
+  readonly proxyCalls = new Counter({
+    name: 'gateway_proxy_calls_total',
+    help: 'providerRequest / callProvider calls, by provider, credential (USER or APP) and outcome (the status class of the answer, or an error code).',
+    labelNames: ['provider', 'credential', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly appTokens = new Counter({
+    name: 'gateway_app_tokens_total',
+    help: 'Client-credentials token requests of the gateway itself, by provider and result: fetched or failed.',
+    labelNames: ['provider', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly storeErrors = new Counter({
     name: 'gateway_store_errors_total',
     help: 'Session store operations that failed or timed out.',

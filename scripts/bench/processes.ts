@@ -116,6 +116,9 @@ const COMPLETE = 'mutation($p: String!, $c: String!, $s: String!) { completeAuth
 export const PROFILE =
   'query Profile($p: String!, $s: String!) { profile(provider: $p, sessionId: $s) { id username displayName email avatarUrl profileUrl } }';
 
+export const PROXY =
+  'query Repos($p: String!, $s: String) { providerRequest(provider: $p, sessionId: $s, request: { path: "/user/repos" }) { status ok json } }';
+
 /** One whole flow: startAuth → the provider's authorize redirect → the gateway's callback → completeAuth. */
 export async function flow(gateway: Server): Promise<string> {
   const { startAuth } = await graphql(gateway, START, { p: 'github' });

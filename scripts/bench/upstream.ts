@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document, keep-alive, an
+ * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document and ~10 kB
+ * `/user/repos` list, keep-alive, an
  * optional added latency, and just enough of the authorization and token endpoints for whole flows.
  * Usage: node upstream.js <latencyMs> [conditional]; prints its port on stdout. With `conditional`
  * it answers 304 to a matching If-None-Match, as GitHub does.
@@ -52,6 +53,37 @@ const user = {
   plan: { name: 'free', space: 976562499, collaborators: 0, private_repos: 10000 },
 };
 const body = Buffer.from(JSON.stringify(user));
+// GET /api/v3/user/repos: 24 repositories of about 420 bytes each, a ~10 kB body as GitHub sends.
+const repos = Buffer.from(
+  JSON.stringify(
+    Array.from({ length: 24 }, (_, i) => ({
+      id: 1296269 + i,
+      node_id: `MDEwOlJlcG9zaXRvcnkxMjk2Mj${i}`,
+      name: `repository-${i}`,
+      full_name: `octocat/repository-${i}`,
+      private: i % 3 === 0,
+      owner: { login: 'octocat', id: 583231, type: 'User' },
+      html_url: `https://github.com/octocat/repository-${i}`,
+      description: 'A benchmark fixture repository with a description of a realistic length.',
+      fork: false,
+      url: `https://api.github.com/repos/octocat/repository-${i}`,
+      default_branch: 'main',
+      stargazers_count: 80 * i,
+      language: 'TypeScript',
+      created_at: '2011-01-26T19:01:12Z',
+      updated_at: '2025-11-01T12:00:00Z',
+    })),
+  ),
+);
+const repoHeaders = {
+  'content-type': 'application/json; charset=utf-8',
+  'content-length': String(repos.length),
+  etag: 'W/"bench-repos-1"',
+  link: '<https://api.github.com/user/repos?page=2>; rel="next", <https://api.github.com/user/repos?page=4>; rel="last"',
+  'x-ratelimit-limit': '5000',
+  'x-ratelimit-remaining': '4999',
+  'x-ratelimit-reset': '1800000000',
+};
 const headers = {
   'content-type': 'application/json; charset=utf-8',
   'content-length': String(body.length),
@@ -66,6 +98,8 @@ const server = createServer((req, res) => {
     if (url.pathname === '/api/v3/user') {
       if (conditional && req.headers['if-none-match'] === headers.etag) res.writeHead(304, { etag: headers.etag }).end();
       else res.writeHead(200, headers).end(body);
+    } else if (url.pathname === '/api/v3/user/repos') {
+      res.writeHead(200, repoHeaders).end(repos);
     } else if (url.pathname === '/login/oauth/authorize') {
       const back = new URL(url.searchParams.get('redirect_uri')!);
       back.searchParams.set('code', `code-${++tokens}`);

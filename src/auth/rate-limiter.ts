@@ -2,8 +2,9 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 
 /**
- * A fixed one-minute window per client address, in process memory. It bounds how fast one client can
- * create states (each a store record) on one replica; `limit` 0 turns it off.
+ * A fixed one-minute window per key (a client address, a session), in process memory. It bounds how
+ * fast one client can create states (each a store record) or call a provider's API through one
+ * replica; `limit` 0 turns it off.
  */
 export class RateLimiter {
   private windowStart = 0;
@@ -12,6 +13,8 @@ export class RateLimiter {
   constructor(
     private readonly limit: number,
     private readonly windowMs = 60_000,
+    /** What is counted, for the error message. */
+    private readonly what = 'authorization requests',
   ) {}
 
   hit(client: string): void {
@@ -26,7 +29,7 @@ export class RateLimiter {
     this.counts.set(client, count);
     if (count > this.limit) {
       const retryAfter = Math.max(1, Math.ceil((this.windowStart + this.windowMs - now) / 1000));
-      throw new AppError(ErrorCode.RATE_LIMITED, `Too many authorization requests; retry after ${retryAfter} s.`, { retryAfter });
+      throw new AppError(ErrorCode.RATE_LIMITED, `Too many ${this.what}; retry after ${retryAfter} s.`, { retryAfter });
     }
   }
 }

@@ -2,14 +2,12 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
-import type { Profile, ProviderCallContext } from '../providers/types.js';
+import type { Profile } from '../providers/types.js';
 import { SealedStore } from '../store/store.js';
-import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
+import type { ProviderClient } from '../upstream/provider-client.js';
 import { randomHandle } from './random.js';
 import type { ConnectionRecord, SessionRecord } from './records.js';
 import { connectionKey, type Refresher } from './refresh.js';
-import { authenticateClient } from './token-endpoint.js';
-import { EtagCache } from '../upstream/etag-cache.js';
 
 export interface SessionView {
   sessionId: string;
@@ -28,7 +26,7 @@ export class Sessions {
   constructor(
     private readonly store: SealedStore,
     private readonly registry: ProviderRegistry,
-    private readonly upstream: Upstream,
+    private readonly client: ProviderClient,
     private readonly logger: Logger,
     private readonly refresher: Refresher,
     private readonly options: { sessionTtlSeconds: number },
@@ -36,7 +34,6 @@ export class Sessions {
 
   /** Profile reads in flight, by connection key. */
   private readonly reading = new Map<string, Promise<Profile>>();
-  private readonly etags = new EtagCache();
 
   async create(): Promise<{ sessionId: string; record: SessionRecord }> {
     const sessionId = randomHandle();
@@ -83,7 +80,7 @@ export class Sessions {
     let connection = await this.connection(key, providerId);
     if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
     try {
-      return await provider.definition.fetchProfile(await this.callContext(provider, connection, key));
+      return await provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key));
     } catch (error) {
       // A 401 on a token we believed valid: refresh once if we can, else the grant is gone.
       if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
@@ -92,8 +89,19 @@ export class Sessions {
         throw error;
       }
       connection = await this.refresher.refresh(sessionId, provider, connection);
-      return provider.definition.fetchProfile(await this.callContext(provider, connection, key));
+      return provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key));
     }
+  }
+
+  /**
+   * A connection ready for an API call (refreshed first when its token expires within the margin),
+   * with the provider and the store key it lives under. One store read, like the profile's.
+   */
+  async live(sessionId: string, providerId: string): Promise<{ provider: RuntimeProvider; connection: ConnectionRecord }> {
+    const provider = this.knownProvider(providerId);
+    let connection = await this.connection(connectionKey(sessionId, providerId), providerId);
+    if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
+    return { provider, connection };
   }
 
   /** Revokes upstream where the provider supports it (best effort, logged), then forgets the connection. */
@@ -132,12 +140,7 @@ export class Sessions {
   private async revoke(provider: RuntimeProvider, connection: ConnectionRecord): Promise<void> {
     if (!provider.configured) return;
     try {
-      const ctx = await this.callContext(provider, connection);
-      if (provider.definition.revoke) {
-        await provider.definition.revoke(ctx);
-      } else if (ctx.endpoints.revocationUrl) {
-        await this.revokeRfc7009(provider, ctx.endpoints.revocationUrl, ctx.endpoints.clientAuth, connection);
-      }
+      await this.client.revoke(provider, connection);
     } catch (error) {
       // The local record goes regardless: a user who disconnects must be disconnected here.
       this.logger.warn(
@@ -145,66 +148,5 @@ export class Sessions {
         'upstream revocation failed',
       );
     }
-  }
-
-  /** RFC 7009 §2.1: revoking the refresh token revokes the grant. */
-  private async revokeRfc7009(provider: RuntimeProvider, url: string, clientAuth: string, connection: ConnectionRecord): Promise<void> {
-    const token = connection.refreshToken ?? connection.accessToken;
-    const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    authenticateClient(provider, clientAuth, form, headers);
-    const response = await this.upstream.send({
-      provider: provider.id,
-      method: 'POST',
-      url,
-      headers,
-      body: form.toString(),
-      idempotent: true,
-    });
-    if (response.status !== 200) throw apiError(response, provider.id);
-  }
-
-  /**
-   * `cacheScope` (the connection's store key) scopes the conditional-request copies of its GET answers:
-   * one session's copy is never offered for another's request, and within a connection a copy is only
-   * served after the provider has confirmed it (304) for the current token.
-   */
-  private async callContext(provider: RuntimeProvider, connection: ConnectionRecord, cacheScope?: string): Promise<ProviderCallContext> {
-    const endpoints = await provider.endpoints();
-    const apiHeaders = provider.definition.apiHeaders ?? {};
-    return {
-      providerId: provider.id,
-      clientId: provider.clientId,
-      clientSecret: provider.clientSecret,
-      endpoints,
-      accessToken: connection.accessToken,
-      refreshToken: connection.refreshToken,
-      idTokenClaims: connection.idTokenClaims,
-      api: async (pathOrUrl, init = {}) => {
-        const method = init.method ?? 'GET';
-        const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${endpoints.apiUrl ?? ''}${pathOrUrl}`;
-        const cacheKey = method === 'GET' && cacheScope ? `${cacheScope} ${url}` : undefined;
-        const etag = cacheKey && this.etags.etag(cacheKey);
-        const response = await this.upstream.send({
-          provider: provider.id,
-          method,
-          url,
-          headers: {
-            accept: 'application/json',
-            ...apiHeaders,
-            authorization: `Bearer ${connection.accessToken}`,
-            ...(etag && { 'if-none-match': etag }),
-            ...init.headers,
-          },
-          body: init.body,
-          idempotent: true,
-        });
-        return cacheKey ? this.etags.settle(cacheKey, response) : response;
-      },
-      json: <T>(response: { status: number; text: string; headers: Record<string, string | string[] | undefined> }) => {
-        if (response.status < 200 || response.status >= 300) throw apiError(response, provider.id);
-        return parseJson<T>(response, provider.id) as T;
-      },
-    };
   }
 }

@@ -15,7 +15,9 @@ export interface TokenSet {
 
 export type TokenGrant =
   | { grant_type: 'authorization_code'; code: string; redirect_uri: string; code_verifier: string }
-  | { grant_type: 'refresh_token'; refresh_token: string };
+  | { grant_type: 'refresh_token'; refresh_token: string }
+  /** RFC 6749 §4.4: the gateway's own token, for calls on the app's behalf. */
+  | { grant_type: 'client_credentials' };
 
 /** Error codes meaning the grant itself is dead (RFC 6749 §5.2, and GitHub's names for them). */
 const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verification_code', 'expired_token', 'unauthorized_client']);
@@ -48,12 +50,20 @@ export async function requestTokens(
   const refreshing = grant.grant_type === 'refresh_token';
   const error = typeof body.error === 'string' ? body.error : undefined;
   if (error || response.status < 200 || response.status >= 300) {
+    if (grant.grant_type === 'client_credentials' && (error || response.status === 400 || response.status === 401)) {
+      // invalid_client, unauthorized_client, unsupported_grant_type (RFC 6749 §5.2): the app's own credentials.
+      throw new AppError(
+        ErrorCode.APP_CREDENTIALS_FAILED,
+        `${provider.definition.name} refused the gateway's client credentials${error ? ` (${safeWord(error)})` : ''}.`,
+        { provider: provider.id },
+      );
+    }
     if (refreshing && error && DEAD_GRANT.has(error)) {
       throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, {
         provider: provider.id,
       });
     }
-    if (!refreshing && (error || response.status === 400 || response.status === 401)) {
+    if (grant.grant_type === 'authorization_code' && (error || response.status === 400 || response.status === 401)) {
       throw new AppError(
         ErrorCode.TOKEN_EXCHANGE_FAILED,
         `${provider.definition.name} rejected the authorization code${error ? ` (${safeWord(error)})` : ''}.`,

@@ -11,6 +11,11 @@ export interface ProviderSettings {
   apiUrl?: string;
   revocationUrl?: string;
   issuer?: string;
+  /** `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW`: rules replacing the definition's allow-lists (validated). */
+  proxyAllow?: string[];
+  proxyAppAllow?: string[];
+  /** `P_APP_CREDENTIALS`: the gateway fetches its own client-credentials token for app calls. */
+  appCredentials?: boolean;
 }
 
 export interface Config {
@@ -80,6 +85,10 @@ export interface Config {
   /** A separate listener for `/metrics` only (0: any free port). */
   metricsPort?: number;
   metricsHost: string;
+  /** `GATEWAY_API_KEY`: the bearer key app-token calls (no sessionId) must present; unset refuses them. */
+  gatewayApiKey?: string;
+  /** `PROXY_RATE_LIMIT`: provider API calls per minute per session, and per provider for the app; 0 disables. */
+  proxyRateLimit: number;
   /** Settings of every known provider, by id. */
   providers: Record<string, ProviderSettings>;
   /** Configuration that works but probably not as meant, one line each, logged at start-up. */

@@ -1,4 +1,5 @@
 import { trustedProxyProblem } from '../http/client-address.js';
+import { parseRules, splitRules } from '../proxy/rules.js';
 import type { Config, ProviderSettings } from './config.js';
 
 /** Startup configuration problems, one readable line each. */
@@ -70,6 +71,29 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     }
   }
 
+  // Provider API calls (providerRequest / callProvider) and the gateway's own app tokens.
+  for (const id of providerIds) {
+    const prefix = id.toUpperCase().replace(/-/g, '_');
+    const settings = providers[id]!;
+    for (const [name, key] of [
+      [`${prefix}_PROXY_ALLOW`, 'proxyAllow'],
+      [`${prefix}_PROXY_APP_ALLOW`, 'proxyAppAllow'],
+    ] as const) {
+      const raw = read.string(name);
+      if (raw === undefined) continue;
+      const { rules, problems: bad } = parseRules(splitRules(raw));
+      problems.push(...bad.map((p) => `${name}: ${p}`));
+      settings[key] = rules.map((r) => r.text);
+    }
+    settings.appCredentials = read.bool(`${prefix}_APP_CREDENTIALS`, false);
+    if (settings.appCredentials && !settings.clientId)
+      problems.push(`${prefix}_APP_CREDENTIALS needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
+  }
+  const gatewayApiKey = read.string('GATEWAY_API_KEY');
+  if (gatewayApiKey !== undefined && (gatewayApiKey.length < 32 || /\s/.test(gatewayApiKey))) {
+    problems.push('GATEWAY_API_KEY must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
+  }
+
   const config: Config = {
     port,
     host,
@@ -105,6 +129,8 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
     examplePage: read.bool('EXAMPLE_PAGE', !production),
     demoProvider: !production && read.bool('DEMO_PROVIDER', true),
     ...readFrontSettings(read, problems),
+    gatewayApiKey,
+    proxyRateLimit: read.int('PROXY_RATE_LIMIT', 300, 0, 1000000),
     providers,
     warnings,
   };

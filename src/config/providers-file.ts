@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { genericOAuth2, genericOidc, PROFILE_FIELDS, type GenericOAuth2Spec, type GenericOidcSpec } from '../providers/generic.js';
 import type { ProviderDefinition } from '../providers/types.js';
+import { parseRules } from '../proxy/rules.js';
 import { ConfigError } from './load-config.js';
 
-const OIDC_KEYS = ['id', 'name', 'issuer', 'scopes', 'clientAuth', 'authorizationParams'];
+const OIDC_KEYS = ['id', 'name', 'issuer', 'scopes', 'clientAuth', 'authorizationParams', 'apiUrl', 'proxy'];
 const OAUTH2_KEYS = [
   'id',
   'name',
@@ -16,6 +17,8 @@ const OAUTH2_KEYS = [
   'revocationUrl',
   'issuer',
   'authorizationParams',
+  'apiUrl',
+  'proxy',
 ];
 const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post'];
 
@@ -69,9 +72,10 @@ export function loadProvidersFile(path: string, reservedIds: readonly string[]):
     ) {
       problem('"authorizationParams" must map names to strings');
     }
-    const urls = oidc ? ['issuer'] : ['authorizationUrl', 'tokenUrl', 'profileUrl', 'revocationUrl', 'issuer'];
+    proxyProblems(entry.proxy).forEach(problem);
+    const urls = oidc ? ['issuer', 'apiUrl'] : ['authorizationUrl', 'tokenUrl', 'profileUrl', 'revocationUrl', 'issuer', 'apiUrl'];
     for (const key of urls) {
-      const required = oidc || ['authorizationUrl', 'tokenUrl', 'profileUrl'].includes(key);
+      const required = oidc ? key === 'issuer' : ['authorizationUrl', 'tokenUrl', 'profileUrl'].includes(key);
       if (entry[key] === undefined && !required) continue;
       if (!isHttpUrl(entry[key])) problem(`"${key}" must be an http(s) URL`);
     }
@@ -93,6 +97,25 @@ export function loadProvidersFile(path: string, reservedIds: readonly string[]):
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return definitions;
+}
+
+/** `"proxy": { "allow": ["GET /user/**"], "appAllow": [...] }`: rules as in the built-in definitions. */
+function proxyProblems(proxy: unknown): string[] {
+  if (proxy === undefined) return [];
+  if (!isObject(proxy)) return ['"proxy" must be an object { "allow": [rules], "appAllow": [rules] }'];
+  const problems = Object.keys(proxy)
+    .filter((key) => key !== 'allow' && key !== 'appAllow')
+    .map((key) => `unknown key "proxy.${key}"`);
+  for (const key of ['allow', 'appAllow'] as const) {
+    const list = proxy[key];
+    if (list === undefined && key === 'appAllow') continue;
+    if (!Array.isArray(list) || !list.every((rule) => typeof rule === 'string')) {
+      problems.push(`"proxy.${key}" must be an array of "METHOD /pattern" rules`);
+      continue;
+    }
+    problems.push(...parseRules(list as string[]).problems.map((p) => `"proxy.${key}": ${p}`));
+  }
+  return problems;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

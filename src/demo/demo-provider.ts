@@ -31,7 +31,14 @@ export async function startDemoProvider(publicUrl: string): Promise<DemoProvider
     user: DEMO_USER,
   });
   return {
-    definition: genericOidc({ id: 'demo', name: 'Demo (built-in, fake account)', issuer: server.issuer }),
+    // Its UserInfo endpoint (oidc-provider serves it at /me) is readable through providerRequest.
+    definition: genericOidc({
+      id: 'demo',
+      name: 'Demo (built-in, fake account)',
+      issuer: server.issuer,
+      apiUrl: server.issuer,
+      proxy: { allow: ['GET /me'] },
+    }),
     settings,
     issuer: server.issuer,
     close: () => server.close(),

@@ -7,6 +7,8 @@ export interface AppErrorDetails {
   retryAfter?: number;
   /** Names of the arguments that failed validation. */
   fields?: string[];
+  /** Scopes the provider says the call needs (INSUFFICIENT_SCOPE; RFC 6750 §3.1 `scope`, GitHub's `x-accepted-oauth-scopes`). */
+  requiredScopes?: string[];
   /** The underlying error, for the server log only; never sent to a client. */
   cause?: unknown;
 }
@@ -20,6 +22,7 @@ export class AppError extends Error {
   readonly provider?: string;
   readonly retryAfter?: number;
   readonly fields?: string[];
+  readonly requiredScopes?: string[];
 
   constructor(code: ErrorCode, message: string, details: AppErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -28,6 +31,7 @@ export class AppError extends Error {
     this.provider = details.provider;
     this.retryAfter = details.retryAfter;
     this.fields = details.fields;
+    this.requiredScopes = details.requiredScopes;
   }
 
   get status(): number {
@@ -42,6 +46,7 @@ export class AppError extends Error {
       ...(this.provider !== undefined && { provider: this.provider }),
       ...(this.retryAfter !== undefined && { retryAfter: this.retryAfter }),
       ...(this.fields !== undefined && { fields: this.fields }),
+      ...(this.requiredScopes !== undefined && { requiredScopes: this.requiredScopes }),
     };
   }
 }

@@ -58,6 +58,15 @@ export const errorCatalog = {
     status: 500,
     description: 'Anything else; the details are only in the server log.',
   },
+  [ErrorCode.PROXY_NOT_ALLOWED]: {
+    status: 403,
+    description:
+      "A provider API call outside the provider's allow-list (method and path), a header that is never relayed, or an app-token call without the gateway key.",
+  },
+  [ErrorCode.APP_CREDENTIALS_FAILED]: {
+    status: 502,
+    description: "The provider refused the gateway's own client-credentials token request (RFC 6749 §4.4).",
+  },
 } as const satisfies Record<ErrorCode, CatalogEntry>;
 
 export function statusOf(code: ErrorCode): number {

@@ -1,5 +1,7 @@
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { GraphQLJSON } from 'graphql-scalars';
 import { ArgsType, Field, InputType } from 'type-graphql';
+import { ProviderRequestInput, ProviderWriteMethod } from './proxy.types.js';
 
 // Handles the gateway issues are 43 base64url characters; anything else is malformed input.
 const HANDLE = /^[A-Za-z0-9_-]{43}$/;
@@ -62,4 +64,34 @@ export class ProviderSessionArgs extends ProviderArgs {
   @Field({ description: 'The session handle returned by `completeAuth`.' })
   @Matches(HANDLE, { message: HANDLE_MESSAGE })
   sessionId!: string;
+}
+
+@ArgsType()
+export class ProviderRequestArgs extends ProviderArgs {
+  @Field(() => String, { nullable: true, description: "The session whose connection makes the call; omitted: the gateway's app token." })
+  @IsOptional()
+  @Matches(HANDLE, { message: HANDLE_MESSAGE })
+  sessionId?: string | null;
+
+  @Field(() => ProviderRequestInput, { description: 'Path, query, headers, cursor.' })
+  @ValidateNested()
+  request!: ProviderRequestInput;
+}
+
+@ArgsType()
+export class CallProviderArgs extends ProviderArgs {
+  @Field(() => String, { nullable: true, description: "The session whose connection makes the call; omitted: the gateway's app token." })
+  @IsOptional()
+  @Matches(HANDLE, { message: HANDLE_MESSAGE })
+  sessionId?: string | null;
+
+  @Field(() => ProviderWriteMethod, { description: 'The HTTP method.' })
+  method!: ProviderWriteMethod;
+
+  @Field(() => ProviderRequestInput, { description: 'Path, query, headers.' })
+  @ValidateNested()
+  request!: ProviderRequestInput;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A JSON body (at most 256 KiB), sent as application/json.' })
+  body?: unknown;
 }

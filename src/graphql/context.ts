@@ -1,6 +1,7 @@
 import type { RequestBinding } from '../auth/binding.js';
 import type { AuthFlow } from '../auth/flow.js';
 import type { Sessions } from '../auth/sessions.js';
+import type { ProxyService } from '../proxy/proxy-service.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 
 /** The services a request may use. Built once at boot, shared by every request. */
@@ -8,6 +9,7 @@ export interface Services {
   registry: ProviderRegistry;
   flow: AuthFlow;
   sessions: Sessions;
+  proxy: ProxyService;
 }
 
 export interface GraphQLContext {
@@ -16,4 +18,6 @@ export interface GraphQLContext {
   client: string;
   /** The browser's flow-binding cookie, and the one to set when startAuth binds a flow. */
   binding: RequestBinding;
+  /** The request's `Authorization` header: app-token calls present the gateway key in it. */
+  authorization?: string;
 }

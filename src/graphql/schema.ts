@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { GraphQLEnumType, GraphQLSchema, printSchema, type GraphQLNamedType } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
+import { ProxyResolver } from './proxy.resolver.js';
 import { GatewayResolver } from './resolvers.js';
 import { validateArgs } from './validate.js';
 import { ErrorCode } from '../errors/codes.js';
@@ -11,7 +12,7 @@ import { ErrorCode } from '../errors/codes.js';
  * types explicitly.
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({ resolvers: [GatewayResolver], validateFn: validateArgs, emitSchemaFile: false });
+  const schema = await buildSchema({ resolvers: [GatewayResolver, ProxyResolver], validateFn: validateArgs, emitSchemaFile: false });
   if (schema.getType('ErrorCode')) return schema;
   const config = schema.toConfig();
   return new GraphQLSchema({ ...config, types: [...config.types, errorCodeEnum()] });

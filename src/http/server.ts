@@ -13,6 +13,7 @@ import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import { documentProblem } from '../graphql/document-bounds.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
+import { proxyFieldLimit } from '../graphql/proxy-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { handleCallback, type CallbackOptions } from './callback.js';
@@ -141,7 +142,7 @@ export async function startHttpServer({
     // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race its shutdown.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost)],
+    validationRules: [depthLimit(config.graphqlMaxDepth), costLimit(config.graphqlMaxCost), proxyFieldLimit()],
     // SEC-06: the parser stops past this many tokens, before building anything.
     parseOptions: { maxTokens: config.graphqlMaxTokens },
     // SEC-09: without introspection, "Did you mean …?" would still give the schema away.
@@ -187,7 +188,7 @@ export async function startHttpServer({
     const binding = new RequestBinding(FlowBinding.presented(req.headers.cookie));
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ services, client, note, binding }),
+      context: async () => ({ services, client, note, binding, authorization: req.headers.authorization }),
     });
     // A startAuth in this request bound a flow to the browser: (re)issue its cookie.
     if (binding.toSet) res.setHeader('set-cookie', services.flow.bindingCookie(binding.toSet));

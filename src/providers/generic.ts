@@ -14,6 +14,9 @@ export interface GenericOidcSpec {
   scopes?: string[];
   clientAuth?: ClientAuthMethod;
   authorizationParams?: Record<string, string>;
+  /** Base of the provider's API for `providerRequest` (`P_API_URL` overrides it). */
+  apiUrl?: string;
+  proxy?: ProviderDefinition['proxy'];
 }
 
 export interface GenericOAuth2Spec {
@@ -29,6 +32,9 @@ export interface GenericOAuth2Spec {
   /** The `iss` the server sends on its callback (RFC 9207), when it does. */
   issuer?: string;
   authorizationParams?: Record<string, string>;
+  /** Base of the provider's API for `providerRequest`; when set, `P_API_URL` overrides it instead of `profileUrl`. */
+  apiUrl?: string;
+  proxy?: ProviderDefinition['proxy'];
 }
 
 /** Any OpenID Connect issuer: endpoints from discovery, profile from the ID token and UserInfo. */
@@ -41,6 +47,8 @@ export function genericOidc(spec: GenericOidcSpec): ProviderDefinition {
     clientAuth: spec.clientAuth ?? 'client_secret_basic',
     issuer: spec.issuer,
     authorizationParams: spec.authorizationParams,
+    apiUrl: spec.apiUrl,
+    proxy: spec.proxy,
     supportsRefresh: true,
     fetchProfile: oidcProfile,
   };
@@ -56,14 +64,17 @@ export function genericOAuth2(spec: GenericOAuth2Spec): ProviderDefinition {
     clientAuth: spec.clientAuth,
     authorizationUrl: spec.authorizationUrl,
     tokenUrl: spec.tokenUrl,
-    apiUrl: spec.profileUrl,
+    apiUrl: spec.apiUrl ?? spec.profileUrl,
+    proxy: spec.proxy,
     revocationUrl: spec.revocationUrl,
     issuer: spec.issuer,
     authorizationParams: spec.authorizationParams,
     supportsRefresh: true,
     async fetchProfile(ctx) {
       // The profile URL is the API base (so <ID>_API_URL overrides it like any other provider's).
-      const raw = ctx.json<Record<string, unknown>>(await ctx.api(ctx.endpoints.apiUrl ?? spec.profileUrl));
+      const raw = ctx.json<Record<string, unknown>>(
+        await ctx.api(spec.apiUrl ? spec.profileUrl : (ctx.endpoints.apiUrl ?? spec.profileUrl)),
+      );
       const pick = (field: (typeof PROFILE_FIELDS)[number]) => {
         const path = spec.profile[field];
         return path === undefined ? undefined : valueAt(raw, path);

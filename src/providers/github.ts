@@ -38,6 +38,21 @@ export const github: ProviderDefinition = {
   },
   // Expiring user tokens, when the app enables them, come with a refresh token.
   supportsRefresh: true,
+  // Read-only: the user, repositories (GitHub's next links may name /repositories/{id}/...),
+  // organizations, search and the rate limit. GitHub Apps' installation tokens are JWT-based, not
+  // a client-credentials grant, so there is no app list.
+  proxy: {
+    allow: [
+      'GET /user',
+      'GET /user/**',
+      'GET /users/**',
+      'GET /repos/**',
+      'GET /repositories/**',
+      'GET /orgs/**',
+      'GET /search/**',
+      'GET /rate_limit',
+    ],
+  },
 
   async fetchProfile(ctx) {
     const user = ctx.json<GithubUser & Record<string, unknown>>(await ctx.api('/user'));

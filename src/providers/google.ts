@@ -17,5 +17,9 @@ export const google: ProviderDefinition = {
   revocationUrl: 'https://oauth2.googleapis.com/revoke',
   authorizationParams: { access_type: 'offline', prompt: 'consent' },
   supportsRefresh: true,
+  // Google's APIs answer on several hosts; this base serves the OAuth2 userinfo documents.
+  // https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation
+  apiUrl: 'https://www.googleapis.com',
+  proxy: { allow: ['GET /oauth2/v3/userinfo', 'GET /oauth2/v2/userinfo', 'GET /userinfo/v2/me'] },
   fetchProfile: oidcProfile,
 };

@@ -24,6 +24,21 @@ export const spotify: ProviderDefinition = {
   tokenUrl: 'https://accounts.spotify.com/api/token',
   apiUrl: 'https://api.spotify.com/v1',
   supportsRefresh: true,
+  // Read-only. The app token (client-credentials flow) reaches only endpoints without user data:
+  // https://developer.spotify.com/documentation/web-api/tutorials/client-credentials-flow
+  proxy: {
+    allow: [
+      'GET /me/**',
+      'GET /users/*/playlists',
+      'GET /playlists/**',
+      'GET /search',
+      'GET /artists/**',
+      'GET /albums/**',
+      'GET /tracks/**',
+      'GET /browse/**',
+    ],
+    appAllow: ['GET /search', 'GET /artists/**', 'GET /albums/**', 'GET /tracks/**', 'GET /browse/**'],
+  },
 
   async fetchProfile(ctx) {
     const user = ctx.json<SpotifyUser & Record<string, unknown>>(await ctx.api('/me'));

@@ -8,7 +8,7 @@ import { upstreamOutcome, type Metrics } from '../metrics.js';
 export interface UpstreamRequest {
   /** Provider id, for errors and logs. */
   provider: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;
@@ -17,6 +17,12 @@ export interface UpstreamRequest {
    * rotated refresh token is single use, so a retry could burn a grant that succeeded upstream.
    */
   idempotent: boolean;
+  /**
+   * Epoch ms by which the whole call, retries included, must be over: a caller-facing call armed
+   * with a real timer, since undici checks its own timeouts on a coarse clock (ticks of about half
+   * a second). No retry starts past it.
+   */
+  deadline?: number;
 }
 
 export interface UpstreamResponse {
@@ -68,8 +74,9 @@ export class Upstream {
           });
         }
         // A timed-out attempt has used the whole budget: retrying would multiply the wait.
-        if (req.idempotent && attempt < MAX_RETRIES && !isTimeout(cause)) {
-          await sleep(backoff(attempt));
+        const delay = backoff(attempt);
+        if (req.idempotent && attempt < MAX_RETRIES && !isTimeout(cause) && withinDeadline(req, delay)) {
+          await sleep(delay);
           continue;
         }
         throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `${req.provider} could not be reached.`, {
@@ -89,8 +96,9 @@ export class Upstream {
       }
       if (response.status >= 500) {
         const wait = retryAfterSeconds(response) * 1000;
-        if (req.idempotent && attempt < MAX_RETRIES && wait <= MAX_WAIT_FOR_RETRY_MS) {
-          await sleep(Math.max(wait, backoff(attempt)));
+        const delay = Math.max(wait, backoff(attempt));
+        if (req.idempotent && attempt < MAX_RETRIES && wait <= MAX_WAIT_FOR_RETRY_MS && withinDeadline(req, delay)) {
+          await sleep(delay);
           continue;
         }
         throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, `${req.provider} is unavailable (HTTP ${response.status}).`, {
@@ -122,6 +130,8 @@ export class Upstream {
   private once(req: UpstreamRequest): Promise<UpstreamResponse> {
     const { origin, pathname, search } = new URL(req.url);
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => timer && clearTimeout(timer);
       const chunks: Buffer[] = [];
       let size = 0;
       let status = 0;
@@ -130,7 +140,10 @@ export class Upstream {
         { origin, path: pathname + search, method: req.method, headers: req.headers, body: req.body },
         {
           // Declaring onRequestStart is what marks a handler as using undici 7's callback API.
-          onRequestStart() {},
+          onRequestStart(controller) {
+            if (req.deadline === undefined) return;
+            timer = setTimeout(() => controller.abort(new DeadlineError()), Math.max(0, req.deadline - Date.now()));
+          },
           onResponseStart(_controller, statusCode, responseHeaders) {
             status = statusCode;
             headers = responseHeaders;
@@ -141,10 +154,12 @@ export class Upstream {
             chunks.push(chunk);
           },
           onResponseEnd() {
+            settle();
             const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             resolve({ status, headers, text: body.toString('utf8') });
           },
           onResponseError(_controller, error) {
+            settle();
             reject(error);
           },
         },
@@ -176,10 +191,19 @@ export class Upstream {
 }
 
 class BodyTooLargeError extends Error {}
+class DeadlineError extends Error {}
+
+/** Whether a retry after `delayMs` would still start before the call's deadline. */
+function withinDeadline(req: UpstreamRequest, delayMs: number): boolean {
+  return req.deadline === undefined || Date.now() + delayMs < req.deadline;
+}
 
 function isTimeout(error: unknown): boolean {
   return (
-    error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError
+    error instanceof errors.HeadersTimeoutError ||
+    error instanceof errors.BodyTimeoutError ||
+    error instanceof errors.ConnectTimeoutError ||
+    error instanceof DeadlineError
   );
 }
 

@@ -21,7 +21,20 @@ export interface Exchange extends RecordedRequest {
 }
 
 /** Endpoints whose next answer can be replaced with `failNext`. */
-export type Endpoint = 'token' | 'profile' | 'emails' | 'userinfo' | 'revoke' | 'jwks' | 'discovery';
+export type Endpoint =
+  | 'token'
+  | 'profile'
+  | 'emails'
+  | 'userinfo'
+  | 'revoke'
+  | 'jwks'
+  | 'discovery'
+  | 'repos'
+  | 'repo'
+  | 'redirect'
+  | 'create'
+  | 'playlists'
+  | 'catalog';
 
 /**
  * - `{ status, body?, headers? }`: answered exactly as given (an object body is sent as JSON).

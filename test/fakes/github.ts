@@ -7,7 +7,7 @@
  * and https://docs.github.com/en/rest/apps/oauth-applications (delete an app authorization).
  */
 import { createHash } from 'node:crypto';
-import { formBody, parseJson, sendForm, sendJson, type Exchange } from './fake-server.js';
+import { formBody, mediaType, parseJson, sendForm, sendJson, type Exchange } from './fake-server.js';
 import type { Grant } from './grants.js';
 import { NO_STORE, OAuthFake, bearerToken, parseBasic, type CommonOptions } from './oauth-core.js';
 
@@ -26,6 +26,52 @@ export interface FakeGithubOptions extends CommonOptions {
   expiringTokens?: boolean;
   /** Initial X-RateLimit-Remaining (default 5000). */
   rateLimit?: number;
+  /** Repositories of the user (default 45, about 300 bytes each). */
+  repoCount?: number;
+}
+
+type ApiEndpoint = 'profile' | 'emails' | 'repos' | 'repo' | 'redirect' | 'create';
+
+/** Scopes any one of which an endpoint needs (GitHub's `X-Accepted-OAuth-Scopes`). */
+const ACCEPTED_SCOPES: Partial<Record<ApiEndpoint, string[]>> = {
+  emails: ['user', 'user:email'],
+  create: ['public_repo', 'repo'],
+};
+
+/** Headers api.github.com sends on every answer that no API client needs to see. */
+const API_SECURITY_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining',
+  'strict-transport-security': 'max-age=31536000; includeSubdomains; preload',
+  'x-frame-options': 'deny',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'",
+  'x-github-media-type': 'github.v3; format=json',
+  'x-github-request-id': 'F00D:1234:5678:9ABC:DEF0',
+};
+
+const RENAMED = 'Old-Name';
+
+/** A repository document of about the real size's shape (https://docs.github.com/en/rest/repos/repos). */
+function repository(base: string, id: number, name: string): Record<string, unknown> {
+  const api = `${base}/api/v3`;
+  return {
+    id,
+    node_id: Buffer.from(`010:Repository${id}`).toString('base64'),
+    name,
+    full_name: `octocat/${name}`,
+    private: id % 3 === 0,
+    owner: { login: 'octocat', id: 1, type: 'User' },
+    html_url: `https://github.com/octocat/${name}`,
+    description: `Repository number ${id}`,
+    fork: false,
+    url: `${api}/repos/octocat/${name}`,
+    default_branch: 'main',
+    stargazers_count: id * 7,
+    language: 'TypeScript',
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2026-11-01T00:00:00Z',
+  };
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -41,11 +87,22 @@ export class FakeGithub extends OAuthFake {
   protected override readonly tokenPath = '/login/oauth/access_token';
   private remaining: number;
   private resetAt = 0;
+  private repos: Array<Record<string, unknown>> = [];
+  /** Where Link headers point (default: this fake's own API), to play a provider whose links leave it. */
+  linkBase?: string;
+  /** The host the tarball redirect names (another server in tests). */
+  codeloadUrl?: string;
 
   constructor(private readonly opts: FakeGithubOptions = {}) {
     super({ clientId: 'github-client', clientSecret: 'github-secret' }, opts);
     this.codePrefix = 'gh';
     this.remaining = opts.rateLimit ?? 5000;
+  }
+
+  override async listen(): Promise<this> {
+    await super.listen();
+    this.repos = Array.from({ length: this.opts.repoCount ?? 45 }, (_, i) => repository(this.url, 1296269 + i, `repo-${i + 1}`));
+    return this;
   }
 
   override env(): Record<string, string> {
@@ -196,7 +253,7 @@ export class FakeGithub extends OAuthFake {
     if (revoke && ex.method === 'DELETE') {
       return (await this.playFailure('revoke', ex)) ? undefined : this.revokeGrant(ex, decodeURIComponent(revoke[1]!), send);
     }
-    const endpoint = ex.method !== 'GET' ? undefined : ({ '/api/v3/user': 'profile', '/api/v3/user/emails': 'emails' } as const)[ex.path];
+    const endpoint = this.endpointOf(ex);
     if (!endpoint) return send(404, { message: 'Not Found', documentation_url: DOCS });
     if (await this.playFailure(endpoint, ex)) return;
 
@@ -205,15 +262,19 @@ export class FakeGithub extends OAuthFake {
     const rec = this.grants.checkAccess(token);
     if (typeof rec === 'string') return send(401, { message: 'Bad credentials', documentation_url: DOCS });
     const scopes = rec.grant.scope.split(/[\s,]+/).filter(Boolean);
-    const scopeHeaders = {
-      'x-oauth-scopes': scopes.join(', '),
-      'x-accepted-oauth-scopes': endpoint === 'emails' ? 'user, user:email' : '',
-    };
-    // Listing e-mail addresses needs the user:email (or user) scope; without it GitHub answers 404.
-    if (endpoint === 'emails' && !scopes.includes('user:email') && !scopes.includes('user')) {
+    const accepted = ACCEPTED_SCOPES[endpoint] ?? [];
+    const scopeHeaders = { 'x-oauth-scopes': scopes.join(', '), 'x-accepted-oauth-scopes': accepted.join(', ') };
+    // Without one of the accepted scopes GitHub answers 404 (e-mail addresses, creating a repository).
+    if (accepted.length > 0 && !accepted.some((scope) => scopes.includes(scope))) {
       return send(404, { message: 'Not Found', documentation_url: DOCS }, scopeHeaders);
     }
-    const text = JSON.stringify(endpoint === 'profile' ? this.user() : this.emails());
+    if (endpoint === 'redirect') return this.redirect(ex, scopeHeaders);
+    if (endpoint === 'create') return this.createRepo(ex, send, scopeHeaders);
+
+    if (endpoint === 'repo' && decodeURIComponent(ex.path) === `/api/v3/repos/octocat/${RENAMED}`) return this.moved(ex);
+    const page = this.document(endpoint, ex);
+    if (!page) return send(404, { message: 'Not Found', documentation_url: DOCS }, scopeHeaders);
+    const text = JSON.stringify(page.body);
     const etag = `W/"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
     // A 304 to a conditional request does not count against the rate limit.
     const tags = (ex.headers['if-none-match'] ?? '').split(',').map((t) => t.trim());
@@ -232,11 +293,90 @@ export class FakeGithub extends OAuthFake {
       'content-type': 'application/json; charset=utf-8',
       ...this.rateHeaders(),
       ...scopeHeaders,
+      ...page.headers,
+      ...API_SECURITY_HEADERS,
       etag,
       vary: 'Accept, Authorization, Cookie, X-GitHub-OTP',
       'cache-control': 'private, max-age=60, s-maxage=60',
     });
     ex.res.end(text);
+  }
+
+  private endpointOf(ex: Exchange): ApiEndpoint | undefined {
+    const path = ex.path.slice('/api/v3'.length);
+    if (ex.method === 'POST') return path === '/user/repos' ? 'create' : undefined;
+    if (ex.method !== 'GET') return undefined;
+    if (path === '/user') return 'profile';
+    if (path === '/user/emails') return 'emails';
+    if (path === '/user/repos') return 'repos';
+    if (/^\/repos\/[^/]+\/[^/]+\/tarball(\/[^/]+)?$/.test(path)) return 'redirect';
+    if (/^\/repos\/[^/]+\/[^/]+$/.test(path) || /^\/repositories\/\d+$/.test(path)) return 'repo';
+    return undefined;
+  }
+
+  /** The JSON document of a read, and its extra headers (Link for lists). */
+  private document(endpoint: ApiEndpoint, ex: Exchange): { body: unknown; headers?: Record<string, string> } | undefined {
+    if (endpoint === 'profile') return { body: this.user() };
+    if (endpoint === 'emails') return { body: this.emails() };
+    if (endpoint === 'repo') {
+      const path = ex.path.slice('/api/v3'.length);
+      const byId = /^\/repositories\/(\d+)$/.exec(path);
+      const found = byId
+        ? this.repos.find((r) => String(r.id) === byId[1])
+        : this.repos.find((r) => `/repos/${r.full_name as string}` === decodeURIComponent(path));
+      if (found) return { body: found };
+      return undefined;
+    }
+    // GET /user/repos: per_page (default 30, max 100) and page, with a Link header (RFC 8288) whose
+    // rel="next" is not always first: https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+    const perPage = Math.min(Math.max(Number(ex.query.get('per_page') ?? 30) || 30, 1), 100);
+    const pageNo = Math.max(Number(ex.query.get('page') ?? 1) || 1, 1);
+    const last = Math.max(1, Math.ceil(this.repos.length / perPage));
+    const link = (n: number, rel: string) =>
+      `<${this.linkBase ?? `${this.url}/api/v3`}/user/repos?per_page=${perPage}&page=${n}>; rel="${rel}"`;
+    const links: string[] = [];
+    if (pageNo > 1) links.push(link(pageNo - 1, 'prev'));
+    if (pageNo < last) links.push(link(pageNo + 1, 'next'), link(last, 'last'));
+    if (pageNo > 1) links.push(link(1, 'first'));
+    return {
+      body: this.repos.slice((pageNo - 1) * perPage, pageNo * perPage),
+      headers: links.length > 0 ? { link: links.join(', ') } : {},
+    };
+  }
+
+  /** A renamed repository: 301 to its new location inside the API, as GitHub answers. */
+  private moved(ex: Exchange): void {
+    const url = `${this.url}/api/v3/repositories/${this.repos[0]!.id as number}`;
+    ex.res.writeHead(301, { 'content-type': 'application/json; charset=utf-8', location: url, ...this.rateHeaders() });
+    ex.res.end(JSON.stringify({ message: 'Moved Permanently', url, documentation_url: DOCS }));
+  }
+
+  /** GET /repos/{owner}/{repo}/tarball answers 302 to codeload, another host. */
+  private redirect(ex: Exchange, headers: Record<string, string>): void {
+    const target = `${this.codeloadUrl ?? 'https://codeload.github.com'}/octocat/Hello-World/legacy.tar.gz/refs/heads/main`;
+    ex.res.writeHead(302, { location: target, ...this.rateHeaders(), ...headers }).end();
+  }
+
+  /** POST /user/repos with a JSON body naming the repository: 201, or 422 on a bad body. */
+  private createRepo(
+    ex: Exchange,
+    send: (status: number, body: unknown, extra?: Record<string, string>) => void,
+    headers: Record<string, string>,
+  ): void {
+    if (mediaType(ex.headers['content-type']) !== 'application/json') {
+      return send(415, { message: 'Unsupported Media Type', documentation_url: DOCS }, headers);
+    }
+    const body = parseJson(ex.body) as { name?: unknown } | undefined;
+    if (!body || typeof body.name !== 'string' || body.name === '') {
+      return send(
+        422,
+        { message: 'Repository creation failed.', errors: [{ resource: 'Repository', code: 'missing_field', field: 'name' }] },
+        headers,
+      );
+    }
+    const repo = repository(this.url, 1000 + this.repos.length, body.name);
+    this.repos.push(repo);
+    send(201, repo, { ...headers, location: `${this.url}/api/v3/repos/octocat/${body.name}` });
   }
 
   /** DELETE /applications/{client_id}/grant: Basic client auth, JSON {access_token}. */

@@ -5,7 +5,8 @@
  * https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile.
  */
 import { sendJson, formBody, type Exchange } from './fake-server.js';
-import { type CodeProblem, type Grant } from './grants.js';
+import { createHash } from 'node:crypto';
+import { randomToken, type CodeProblem, type Grant } from './grants.js';
 import { NO_STORE, OAuthFake, bearerToken, type CommonOptions } from './oauth-core.js';
 
 export interface SpotifyUser {
@@ -30,6 +31,10 @@ export interface FakeSpotifyOptions extends CommonOptions {
   rotateRefreshTokens?: boolean;
   /** Lifetime of the access tokens it issues (default 3600 s, as Spotify's). */
   accessTokenTtlSeconds?: number;
+  /** Playlists of the user (default 45). */
+  playlistCount?: number;
+  /** `expires_in` of client-credentials tokens (default 3600); null leaves it out of the answer. */
+  appTokenSeconds?: number | null;
 }
 
 export function defaultSpotifyUser(): SpotifyUser {
@@ -64,6 +69,8 @@ const CODE_ERRORS: Record<CodeProblem, string> = {
 export class FakeSpotify extends OAuthFake {
   protected override readonly tokenPath = '/api/token';
   private readonly user: SpotifyUser;
+  /** Client-credentials tokens and when they expire. */
+  private readonly appTokens = new Map<string, number>();
 
   constructor(private readonly opts: FakeSpotifyOptions = {}) {
     super({ clientId: 'spotify-client', clientSecret: 'spotify-secret' }, opts);
@@ -86,6 +93,9 @@ export class FakeSpotify extends OAuthFake {
     if (key === 'GET /authorize') return this.handleAuthorize(ex);
     if (key === 'POST /api/token') return (await this.playFailure('token', ex)) ? undefined : this.token(ex);
     if (key === 'GET /v1/me') return (await this.playFailure('profile', ex)) ? undefined : this.me(ex);
+    if (key === 'GET /v1/me/playlists') return (await this.playFailure('playlists', ex)) ? undefined : this.playlists(ex);
+    const catalog = ex.method === 'GET' && /^\/v1\/(search|artists\/[^/]+|browse\/new-releases)$/.test(ex.path);
+    if (catalog) return (await this.playFailure('catalog', ex)) ? undefined : this.catalog(ex);
     sendJson(ex.res, 404, { error: { status: 404, message: 'Service not found' } });
   }
 
@@ -114,6 +124,19 @@ export class FakeSpotify extends OAuthFake {
       if (rotate) this.grants.retireRefresh(old!);
       return sendJson(ex.res, 200, this.tokens(grant, rotate), NO_STORE);
     }
+    if (grantType === 'client_credentials') {
+      // https://developer.spotify.com/documentation/web-api/tutorials/client-credentials-flow: Basic
+      // client auth (checked above), no refresh token, no user: the token reaches the catalogue only.
+      const seconds = this.opts.appTokenSeconds === undefined ? 3600 : this.opts.appTokenSeconds;
+      const token = randomToken('BQapp');
+      this.appTokens.set(token, Date.now() + (seconds ?? 3600) * 1000);
+      return sendJson(
+        ex.res,
+        200,
+        { access_token: token, token_type: 'Bearer', ...(seconds !== null && { expires_in: seconds }) },
+        NO_STORE,
+      );
+    }
     if (!grantType) return fail('invalid_request', 'grant_type parameter is missing');
     return fail('unsupported_grant_type', 'grant_type parameter is invalid');
   }
@@ -128,6 +151,64 @@ export class FakeSpotify extends OAuthFake {
     };
     if (withRefresh) body.refresh_token = this.grants.issueRefresh(grant, 'AQ');
     return body;
+  }
+
+  /** Every client-credentials token issued so far reads as expired. */
+  expireAppTokens(): void {
+    for (const token of this.appTokens.keys()) this.appTokens.set(token, Date.now() - 1);
+  }
+
+  /** The caller of a Web API endpoint: a user's grant, the app, or the 401 already sent. */
+  private caller(ex: Exchange, appAllowed: boolean): Grant | 'app' | undefined {
+    const token = bearerToken(ex.headers);
+    if (!token) return void unauthorized(ex, 'No token provided');
+    const app = this.appTokens.get(token);
+    if (app !== undefined) {
+      if (app <= Date.now()) return void unauthorized(ex, 'The access token expired');
+      // An app token has no user: user endpoints refuse it.
+      if (!appAllowed) return void unauthorized(ex, 'This request requires user authentication.');
+      return 'app';
+    }
+    const rec = this.grants.checkAccess(token);
+    if (rec === 'expired') return void unauthorized(ex, 'The access token expired');
+    if (rec === 'invalid') return void unauthorized(ex, 'Invalid access token');
+    return rec.grant;
+  }
+
+  /** GET /v1/me/playlists: a paging object whose `next` is an absolute URL, and an ETag. */
+  private playlists(ex: Exchange): void {
+    if (!this.caller(ex, false)) return;
+    const limit = Math.min(Math.max(Number(ex.query.get('limit') ?? 20) || 20, 1), 50);
+    const offset = Math.max(Number(ex.query.get('offset') ?? 0) || 0, 0);
+    const total = this.opts.playlistCount ?? 45;
+    const page = (o: number) => `${this.url}/v1/me/playlists?offset=${o}&limit=${limit}`;
+    const items = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => playlist(this.url, offset + i));
+    const body = {
+      href: page(offset),
+      items,
+      limit,
+      next: offset + limit < total ? page(offset + limit) : null,
+      offset,
+      previous: offset > 0 ? page(Math.max(0, offset - limit)) : null,
+      total,
+    };
+    sendWithEtag(ex, body);
+  }
+
+  /** Catalogue endpoints (search, artists, new releases): a user's token or the app's. */
+  private catalog(ex: Exchange): void {
+    if (!this.caller(ex, true)) return;
+    if (ex.path === '/v1/search') {
+      const q = ex.query.get('q');
+      const type = ex.query.get('type');
+      if (!q || !type) return sendJson(ex.res, 400, { error: { status: 400, message: 'No search query' } });
+      const next = `${this.url}/v1/search?query=${encodeURIComponent(q)}&type=${type}&offset=20&limit=20`;
+      return sendJson(ex.res, 200, {
+        tracks: { href: `${this.url}/v1/search`, items: [{ id: 'track1', name: q }], limit: 20, next, offset: 0, total: 100 },
+      });
+    }
+    if (ex.path.startsWith('/v1/artists/')) return sendJson(ex.res, 200, { id: ex.path.split('/')[3], name: 'Artist', type: 'artist' });
+    sendJson(ex.res, 200, { albums: { items: [{ id: 'album1', name: 'New' }], next: null, total: 1 } });
   }
 
   private me(ex: Exchange): void {
@@ -160,4 +241,37 @@ export class FakeSpotify extends OAuthFake {
 
 export async function startFakeSpotify(opts: FakeSpotifyOptions = {}): Promise<FakeSpotify> {
   return new FakeSpotify(opts).listen();
+}
+
+/** Web API errors use the "regular error object" plus an RFC 6750 §3 challenge. */
+function unauthorized(ex: Exchange, message: string): void {
+  sendJson(
+    ex.res,
+    401,
+    { error: { status: 401, message } },
+    { 'www-authenticate': `Bearer realm="spotify", error="invalid_token", error_description="${message}"` },
+  );
+}
+
+/** JSON with a strong ETag; 304 to a matching If-None-Match (Spotify sends ETags on playlists). */
+function sendWithEtag(ex: Exchange, body: unknown): void {
+  const text = JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
+  if (ex.headers['if-none-match'] === etag) return void ex.res.writeHead(304, { etag }).end();
+  ex.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', etag, 'cache-control': 'private, max-age=0' }).end(text);
+}
+
+function playlist(base: string, index: number): Record<string, unknown> {
+  const id = `pl${String(index).padStart(4, '0')}`;
+  return {
+    id,
+    name: `Playlist ${index + 1}`,
+    public: index % 2 === 0,
+    collaborative: false,
+    href: `${base}/v1/playlists/${id}`,
+    owner: { id: 'smedjan', display_name: 'Ada Lovelace', type: 'user' },
+    tracks: { href: `${base}/v1/playlists/${id}/tracks`, total: index * 3 },
+    type: 'playlist',
+    uri: `spotify:playlist:${id}`,
+  };
 }

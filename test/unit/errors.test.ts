@@ -22,6 +22,8 @@ const specTable: Record<string, number> = {
   PROVIDER_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
+  PROXY_NOT_ALLOWED: 403,
+  APP_CREDENTIALS_FAILED: 502,
 };
 
 const codes = Object.values(ErrorCode);
@@ -72,11 +74,14 @@ describe('AppError', () => {
   });
 });
 
-describe('README.md', () => {
-  const readmeUrl = new URL('../../README.md', import.meta.url);
+describe('the documentation', () => {
+  // The README's error table, and docs/proxy.md's for the codes of provider API calls.
+  const docs = ['../../README.md', '../../docs/proxy.md'].map((path) => new URL(path, import.meta.url));
 
-  it('documents every error code with its status in the error table', () => {
-    const rows = readFileSync(readmeUrl, 'utf8')
+  it('documents every error code with its status in an error table', () => {
+    const rows = docs
+      .map((url) => readFileSync(url, 'utf8'))
+      .join('\n')
       .split('\n')
       .filter((line) => line.trim().startsWith('|'))
       .map((line) =>

@@ -48,6 +48,23 @@ describe('PROVIDERS_FILE', () => {
     expect(defs[1]).toMatchObject({ tokenUrl: gitlab.tokenUrl, clientAuth: 'client_secret_post', defaultScopes: ['read_user'] });
   });
 
+  it('declares a proxy: an API base and allow-lists, every rule validated', () => {
+    const [defined] = loadProvidersFile(
+      file([{ ...gitlab, apiUrl: 'https://gitlab.example.com/api/v4', proxy: { allow: ['GET /projects/**'], appAllow: [] } }]),
+      [],
+    );
+    expect(defined).toMatchObject({ apiUrl: 'https://gitlab.example.com/api/v4', proxy: { allow: ['GET /projects/**'], appAllow: [] } });
+    // Without a proxy member the provider has no proxy at all (default deny).
+    expect(loadProvidersFile(file([gitlab]), [])[0]!.proxy).toBeUndefined();
+    expect(problems(file([{ ...gitlab, proxy: { allow: ['GET /a', 'SEND /b'], extra: 1 } }]))).toEqual([
+      'PROVIDERS_FILE: provider #1 ("gitlab"): unknown key "proxy.extra"',
+      expect.stringMatching(/^PROVIDERS_FILE: provider #1 \("gitlab"\): "proxy.allow": "SEND \/b": the method must be one of/),
+    ]);
+    expect(problems(file([{ ...gitlab, proxy: { allow: 'GET /a' } }]))).toEqual([
+      'PROVIDERS_FILE: provider #1 ("gitlab"): "proxy.allow" must be an array of "METHOD /pattern" rules',
+    ]);
+  });
+
   it('accepts a bare array', () => {
     expect(loadProvidersFile(file([gitlab]), [])).toHaveLength(1);
   });

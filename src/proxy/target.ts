@@ -1,0 +1,107 @@
+import { AppError } from '../errors/app-error.js';
+import { ErrorCode } from '../errors/codes.js';
+
+/** Longest `request.path` accepted. */
+export const MAX_PATH_LENGTH = 2048;
+export const MAX_QUERY_PARAMS = 50;
+const MAX_QUERY_VALUE = 2048;
+
+// RFC 3986 §3.3: pchar and "/" only. Anything else (space, "?", "#", "\", controls, non-ASCII,
+// a "%" not followed by two hex digits) is refused rather than encoded on the caller's behalf.
+const PATH_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+// Parameters that carry credentials: the gateway adds the credential itself, in a header.
+const CREDENTIAL_PARAMS = new Set(['access_token', 'refresh_token', 'id_token', 'client_id', 'client_secret']);
+
+/** A checked request target: its path relative to the API base, decoded segments (for rules), query. */
+export interface ProxyTarget {
+  path: string;
+  segments: string[];
+  query: Array<[string, string]>;
+}
+
+const refuse = (message: string, field = 'request.path') => new AppError(ErrorCode.BAD_USER_INPUT, message, { fields: [field] });
+
+/**
+ * Checks a caller's relative path (reference design §3.3): one leading "/", no empty segment (so no
+ * `//host`), no dot segment in any encoding (".", "..", "%2e%2e", "..%2F", and "%25" double
+ * encoding), no backslash or control character even encoded. "%2F" inside a segment is kept
+ * encoded, as APIs that take `group%2Fproject` expect.
+ */
+export function checkPath(path: string): string[] {
+  if (path.length > MAX_PATH_LENGTH) throw refuse(`The path is longer than ${MAX_PATH_LENGTH} characters.`);
+  if (!path.startsWith('/')) throw refuse('The path must be relative to the API base and start with "/" (no absolute URL).');
+  if (!PATH_CHARS.test(path)) {
+    throw refuse('The path may hold only URL path characters and %XX escapes (no space, "?", "#", "\\" or control character).');
+  }
+  if (/%25/.test(path)) throw refuse('The path may not hold an encoded "%" (double encoding).');
+  const raw = path === '/' ? [] : path.slice(1).split('/');
+  return raw.map((segment) => {
+    if (segment === '') throw refuse('The path may not hold an empty segment ("//").');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw refuse('The path holds an escape that is not UTF-8.');
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f\\]/.test(decoded)) throw refuse('The path may not hold a control character or a backslash, even encoded.');
+    if (decoded.split('/').some((part) => part === '.' || part === '..')) {
+      throw refuse('The path may not hold a dot segment ("." or ".."), even encoded.');
+    }
+    return decoded;
+  });
+}
+
+/** Checks the query parameters; credential-carrying names are refused. */
+export function checkQuery(query: ReadonlyArray<{ name: string; value: string }> | null | undefined): Array<[string, string]> {
+  const params = query ?? [];
+  if (params.length > MAX_QUERY_PARAMS) throw refuse(`At most ${MAX_QUERY_PARAMS} query parameters.`, 'request.query');
+  return params.map(({ name, value }) => {
+    if (name === '' || name.length > 256) throw refuse('A query parameter name must be 1 to 256 characters.', 'request.query');
+    if (value.length > MAX_QUERY_VALUE) throw refuse(`A query parameter value is longer than ${MAX_QUERY_VALUE}.`, 'request.query');
+    if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
+      throw refuse(`The query parameter "${name}" is refused: the gateway adds the credential itself.`, 'request.query');
+    }
+    return [name, value];
+  });
+}
+
+/** The API base split once: origin and path without a trailing slash. */
+export interface ApiBase {
+  origin: string;
+  path: string;
+}
+
+export function apiBase(url: string): ApiBase {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: parsed.pathname.replace(/\/+$/, '') };
+}
+
+/**
+ * The URL to call: joined as strings (a `new URL(path, base)` would drop the base's own path, such as
+ * Spotify's `/v1`), re-parsed, and checked to stay on the base's origin and under its path.
+ */
+export function buildUrl(base: ApiBase, target: ProxyTarget): string {
+  const search = target.query.length > 0 ? `?${new URLSearchParams(target.query).toString()}` : '';
+  const url = `${base.origin}${base.path}${target.path}${search}`;
+  const parsed = new URL(url);
+  if (parsed.origin !== base.origin || !(parsed.pathname === base.path || parsed.pathname.startsWith(`${base.path}/`))) {
+    throw refuse('The path does not stay under the API base.');
+  }
+  return url;
+}
+
+/**
+ * The path and query of a URL the provider gave (a `Link` or `next` URL), relative to the base;
+ * undefined when it leaves the base (another origin or path), which ends paging there.
+ */
+export function relativeToBase(base: ApiBase, url: string): { path: string; query: Array<[string, string]> } | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, `${base.origin}${base.path}/`);
+  } catch {
+    return undefined;
+  }
+  if (parsed.origin !== base.origin || !parsed.pathname.startsWith(`${base.path}/`)) return undefined;
+  return { path: parsed.pathname.slice(base.path.length), query: [...parsed.searchParams.entries()] };
+}
