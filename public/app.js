@@ -41,6 +41,15 @@ const DISCONNECT = `mutation Disconnect($provider: String!, $sessionId: String!)
   disconnect(provider: $provider, sessionId: $sessionId)
 }`;
 
+// A provider API call through the gateway: the gateway adds the connection's token and hands back
+// the provider's answer (`status`, `json`); the page never sees the token.
+const PROVIDER_REQUEST = `query ProviderRequest($provider: String!, $sessionId: String, $request: ProviderRequestInput!) {
+  providerRequest(provider: $provider, sessionId: $sessionId, request: $request) { status ok json }
+}`;
+
+/** One read-only API path per provider whose allow-list the page knows, to show a call through the gateway. */
+const API_EXAMPLES = { demo: '/me', github: '/user/repos', spotify: '/me/playlists', google: '/oauth2/v3/userinfo' };
+
 const END_SESSION = `mutation EndSession($sessionId: String!) { endSession(sessionId: $sessionId) }`;
 
 // ---- Talking to the gateway -----------------------------------------------------------------------
@@ -191,7 +200,24 @@ async function renderConnection(sessionId, { provider, scopes, connectedAt }) {
     profile ? renderProfile(provider, profile) : h('p', {}, 'The profile could not be read.'),
     h('p', { class: 'meta' }, 'Scopes: ', ...scopes.flatMap((scope, i) => [i ? ' ' : '', h('code', {}, scope)])),
     h('p', { class: 'meta' }, `Connected ${new Date(connectedAt).toLocaleString()}`),
+    API_EXAMPLES[provider] ? renderApiCall(sessionId, provider, API_EXAMPLES[provider]) : '',
     h('button', { type: 'button', 'data-testid': `disconnect-${provider}`, onclick: disconnect }, 'Disconnect'),
+  );
+}
+
+/** A button that calls `GET <path>` at the provider through the gateway and shows the answer. */
+function renderApiCall(sessionId, provider, path) {
+  const output = h('pre', { class: 'api-answer', 'data-testid': `api-answer-${provider}`, hidden: '' });
+  const call = userAction(async () => {
+    const { providerRequest } = await graphql(PROVIDER_REQUEST, { provider, sessionId, request: { path } });
+    output.textContent = `HTTP ${providerRequest.status}\n${JSON.stringify(providerRequest.json, null, 2)}`;
+    output.hidden = false;
+  });
+  return h(
+    'div',
+    { class: 'api-call' },
+    h('button', { type: 'button', 'data-testid': `api-call-${provider}`, onclick: call }, `GET ${path} through the gateway`),
+    output,
   );
 }
 

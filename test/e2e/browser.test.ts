@@ -282,6 +282,14 @@ describe('the example page in Chromium', () => {
       expect(callback.location.origin + callback.location.pathname).toBe(`${gw.url}/`);
       expect(recorded.operations.map((o) => o.name)).toContain('CompleteAuth');
       expect(page.url()).toBe(`${gw.url}/`);
+
+      // The connection calls the provider's API through the gateway: the demo's UserInfo.
+      await page.getByTestId('api-call-demo').click();
+      const answer = page.getByTestId('api-answer-demo');
+      await answer.waitFor();
+      expect(await answer.textContent()).toContain('HTTP 200');
+      expect(await answer.textContent()).toContain(DEMO_USER.sub);
+      expect(recorded.operations.map((o) => o.name)).toContain('ProviderRequest');
       expect(recorded.problems).toEqual([]);
       await screenshot(page, 'demo-connected');
       await page.close();
