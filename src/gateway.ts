@@ -148,6 +148,7 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
     config = loadConfig(
       env,
       definitions.map((d) => d.id),
+      Object.fromEntries(definitions.flatMap((d) => (d.mintedClientSecret ? [[d.id, d.mintedClientSecret]] : []))),
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

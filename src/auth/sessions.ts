@@ -8,7 +8,7 @@ import { apiError, parseJson, type Upstream } from '../upstream/upstream.js';
 import { randomHandle } from './random.js';
 import type { ConnectionRecord, SessionRecord } from './records.js';
 import { connectionKey, type Refresher } from './refresh.js';
-import { authenticateClient } from './token-endpoint.js';
+import { authenticateClient, encodeBody } from './token-endpoint.js';
 import { EtagCache } from '../upstream/etag-cache.js';
 
 export interface SessionView {
@@ -151,14 +151,15 @@ export class Sessions {
   private async revokeRfc7009(provider: RuntimeProvider, url: string, clientAuth: string, connection: ConnectionRecord): Promise<void> {
     const token = connection.refreshToken ?? connection.accessToken;
     const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    authenticateClient(provider, clientAuth, form, headers);
+    const rules = provider.definition.tokenEndpoint ?? {};
+    const headers: Record<string, string> = { ...rules.headers };
+    await authenticateClient(provider, clientAuth, form, headers);
     const response = await this.upstream.send({
       provider: provider.id,
       method: 'POST',
       url,
       headers,
-      body: form.toString(),
+      body: encodeBody(rules, form, headers),
       idempotent: true,
     });
     if (response.status !== 200) throw apiError(response, provider.id);

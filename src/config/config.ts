@@ -9,6 +9,8 @@ export interface ProviderSettings {
   apiUrl?: string;
   revocationUrl?: string;
   issuer?: string;
+  /** The variables a provider that mints its client secret declares (Apple's TEAM_ID, KEY_ID, PRIVATE_KEY), by name. */
+  secretVariables?: Record<string, string>;
 }
 
 export interface Config {

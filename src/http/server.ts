@@ -13,7 +13,7 @@ import type { GraphQLContext, Services } from '../graphql/context.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
-import { handleCallback, type CallbackOptions } from './callback.js';
+import { formPostParams, handleCallback, type CallbackOptions } from './callback.js';
 import { EXAMPLE_PAGE_CSP, loadStaticFiles } from './static-files.js';
 import { BodyTooLarge, readBody, sendError, sendJson, tooLarge } from './respond.js';
 
@@ -184,9 +184,11 @@ export async function startHttpServer({
       }
       // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
       const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
-      if (callback && req.method === 'GET') {
+      if (callback && (req.method === 'GET' || req.method === 'POST')) {
         note.operation = 'callback';
-        note.errorCode = await handleCallback(res, callback[1]!, url.searchParams, services.flow, callbackOptions, logger);
+        // form_post providers (Apple) answer with an urlencoded POST; callback.ts refuses it for the others.
+        const params = req.method === 'POST' ? await formPostParams(req, config.maxBodyBytes) : url.searchParams;
+        note.errorCode = await handleCallback(res, callback[1]!, params, services.flow, callbackOptions, logger, req.method);
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -250,14 +250,27 @@ describe('OpenID Connect profile (Google)', () => {
 });
 
 describe('built-in provider definitions', () => {
-  it('are Spotify, GitHub and Google', () => {
-    expect(builtinProviders.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+  it('are Spotify, GitHub, Google and the provider catalog', () => {
+    expect(builtinProviders.map((p) => p.id)).toEqual([
+      'spotify',
+      'github',
+      'google',
+      'microsoft-entra-id',
+      'apple',
+      'slack',
+      'x',
+      'zoom',
+      'notion',
+    ]);
   });
 
-  it.each(builtinProviders.map((p) => [p.id, p] as const))('%s has a lowercase id, a name and default scopes', (_id, definition) => {
+  // Zoom and Notion take no scopes: their permissions are set on the app (the URL then carries no `scope`).
+  const SCOPELESS = ['zoom', 'notion'];
+  it.each(builtinProviders.map((p) => [p.id, p] as const))('%s has a lowercase id, a name and default scopes', (id, definition) => {
     expect(definition.id).toMatch(/^[a-z0-9-]+$/);
     expect(definition.name.length).toBeGreaterThan(0);
-    expect(definition.defaultScopes.length).toBeGreaterThan(0);
+    if (SCOPELESS.includes(id)) expect(definition.defaultScopes).toEqual([]);
+    else expect(definition.defaultScopes.length).toBeGreaterThan(0);
     for (const scope of definition.defaultScopes) expect(scope).toMatch(/^\S+$/);
   });
 
