@@ -4,3 +4,6 @@ export * from './oauth-core.js';
 export * from './spotify.js';
 export * from './github.js';
 export * from './google.js';
+export * from './x.js';
+export * from './zoom.js';
+export * from './notion.js';
