@@ -7,3 +7,6 @@ export * from './google.js';
 export * from './x.js';
 export * from './zoom.js';
 export * from './notion.js';
+export * from './slack.js';
+export * from './id-tokens.js';
+export * from './microsoft-entra-id.js';
