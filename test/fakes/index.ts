@@ -10,3 +10,4 @@ export * from './notion.js';
 export * from './slack.js';
 export * from './id-tokens.js';
 export * from './microsoft-entra-id.js';
+export * from './apple.js';
