@@ -38,6 +38,13 @@ describeProvider({
       code: 'TOKEN_EXCHANGE_FAILED',
     },
     {
+      name: "Slack's ok:false inside HTTP 200 without an error name",
+      step: 'exchange',
+      endpoint: 'token',
+      failure: { status: 200, body: { ok: false } },
+      code: 'TOKEN_EXCHANGE_FAILED',
+    },
+    {
       name: "Slack's ok:false inside HTTP 200 for a dead refresh token",
       step: 'refresh',
       endpoint: 'token',
