@@ -31,9 +31,10 @@ export async function formPostParams(req: IncomingMessage, limit: number): Promi
 }
 
 /**
- * `GET /callback/:provider` (or `POST`, for a provider that answers with form_post), where the provider's redirect lands (RFC 6749 §4.1.2). Three modes:
- * forward code and state to the frontend (which calls `completeAuth`), complete here and redirect
- * with `session_id`, or complete here and answer JSON. Redirect targets come only from configuration.
+ * `GET /callback/:provider` (or `POST`, for a provider that answers with form_post), where the
+ * provider's redirect lands (RFC 6749 §4.1.2). Three modes: forward code and state to the frontend
+ * (which calls `completeAuth`), complete here and redirect with `session_id`, or complete here and
+ * answer JSON. Redirect targets come only from configuration.
  * Returns the error code the request ended with, for the request log.
  */
 export async function handleCallback(
