@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
+import { FlowBinding } from './auth/binding.js';
 import { AuthFlow } from './auth/flow.js';
+import { PendingStates } from './auth/pending-states.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { Refresher } from './auth/refresh.js';
 import { Sessions } from './auth/sessions.js';
@@ -54,6 +56,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     keyring,
     logger,
     memoryMaxEntries: config.memoryStoreMaxEntries,
+    memoryMaxPending: config.pendingStatesMax,
   });
   const upstream = new Upstream(config.upstreamTimeoutMs, logger, metrics);
 
@@ -83,6 +86,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     new RateLimiter(config.startAuthRateLimit),
     logger,
     config.stateTtlSeconds,
+    new FlowBinding({
+      secure: config.publicUrl.startsWith('https:'),
+      sameSite: config.cookieSameSite,
+      maxAgeSeconds: config.stateTtlSeconds,
+    }),
+    new PendingStates(store, config.pendingStatesMax, config.stateTtlSeconds * 1000),
     metrics,
   );
 
@@ -108,6 +117,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     .list()
     .filter((p) => p.configured)
     .map((p) => p.id);
+  if (config.production) {
+    for (const provider of registry.list().filter((p) => p.configured && !p.settings.allowedScopes)) {
+      const variable = `${provider.id.toUpperCase().replace(/-/g, '_')}_ALLOWED_SCOPES`;
+      logger.warn({ provider: provider.id }, `${variable} is not set: startAuth callers may ask ${provider.definition.name} for any scope`);
+    }
+  }
   logger.info(
     { url: http.url, providers: configured, store: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory' },
     'gateway listening',

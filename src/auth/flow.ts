@@ -2,10 +2,12 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { Metrics } from '../metrics.js';
-import type { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
 import { SealedStore } from '../store/store.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { FlowBinding } from './binding.js';
 import { validateIdToken } from './id-token.js';
+import type { PendingStates } from './pending-states.js';
 import { pkceChallenge, randomHandle } from './random.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ConnectionRecord, SessionRecord, StateRecord } from './records.js';
@@ -39,14 +41,33 @@ export class AuthFlow {
     private readonly limiter: RateLimiter,
     private readonly logger: Logger,
     private readonly stateTtlSeconds: number,
+    private readonly binding: FlowBinding,
+    private readonly pending: PendingStates,
     private readonly metrics?: Metrics,
   ) {}
 
-  async start(providerId: string, options: { scopes?: string[]; sessionId?: string }, client: string): Promise<StartedAuth> {
+  /** The Set-Cookie value that binds the browser to the flows it starts. */
+  bindingCookie(handle: string): string {
+    return this.binding.setCookie(handle);
+  }
+
+  /**
+   * Starts a flow bound to the browser whose binding handle is `browser` (see FlowBinding): only a
+   * request carrying that handle can finish it, linking flows (`options.sessionId`) included.
+   */
+  async start(
+    providerId: string,
+    options: { scopes?: string[]; sessionId?: string },
+    client: string,
+    browser: string,
+  ): Promise<StartedAuth> {
     const provider = this.registry.require(providerId);
+    if (options.scopes) checkScopes(provider, options.scopes);
     this.limiter.hit(client);
     if (options.sessionId !== undefined) await this.sessions.require(options.sessionId);
     const endpoints = await provider.endpoints();
+    // Anonymous callers fill a pool of their own: a full pool refuses new flows, it never evicts sessions.
+    await this.pending.admit();
 
     const state = randomHandle();
     const record: StateRecord = {
@@ -56,6 +77,7 @@ export class AuthFlow {
       sessionId: options.sessionId,
       redirectUri: provider.settings.redirectUri,
       scopes: options.scopes ?? provider.defaultScopes,
+      browser: FlowBinding.hash(browser),
     };
     const expiresAt = new Date(Date.now() + this.stateTtlSeconds * 1000);
     await this.store.put(stateKey(state), record, this.stateTtlSeconds * 1000);
@@ -91,25 +113,23 @@ export class AuthFlow {
    * and a server that advertises the parameter must send it; otherwise the response may come from
    * another server (mix-up attack), and its state is burned.
    */
-  async checkIssuer(providerId: string, iss: string | undefined, state: string | undefined): Promise<void> {
+  async checkIssuer(providerId: string, iss: string | undefined, state: string | undefined, browser: string | undefined): Promise<void> {
     const endpoints = await this.registry.require(providerId).endpoints();
     const mismatch = iss === undefined ? endpoints.issRequired : endpoints.issOnCallback && iss !== endpoints.issuer;
     if (!mismatch) return;
     this.metrics?.stateRejections.inc({ reason: iss === undefined ? 'missing_iss' : 'issuer_mismatch' });
-    if (state) await this.store.take(stateKey(state));
+    if (state) await this.burn(providerId, state, browser);
     throw new AppError(ErrorCode.INVALID_STATE, 'The authorization response came from an unexpected issuer.', { provider: providerId });
   }
 
-  async complete(providerId: string, code: string, state: string): Promise<CompletedAuth> {
+  /**
+   * Finishes a flow for the browser that started it (`browser`: the handle its cookie presented),
+   * before anything is sent upstream. A state presented by another browser is refused and left
+   * untouched, so a stranger's attempt never breaks the right browser's flow.
+   */
+  async complete(providerId: string, code: string, state: string, browser: string | undefined): Promise<CompletedAuth> {
     const provider = this.registry.require(providerId);
-    // Claimed atomically: of two concurrent completions with one state, one finds nothing.
-    const record = await this.store.take<StateRecord>(stateKey(state));
-    if (!record || record.provider !== provider.id) {
-      this.metrics?.stateRejections.inc({ reason: record ? 'wrong_provider' : 'unknown' });
-      throw new AppError(ErrorCode.INVALID_STATE, 'The state is unknown, expired, already used, or belongs to another provider.', {
-        provider: providerId,
-      });
-    }
+    const record = await this.claim(provider.id, state, browser);
     const endpoints = await provider.endpoints();
     const tokens = await requestTokens(this.upstream, provider, endpoints.tokenUrl, endpoints.clientAuth, {
       grant_type: 'authorization_code',
@@ -141,6 +161,7 @@ export class AuthFlow {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
+      accessTokenObtainedAt: Date.now(),
       sessionExpiresAt: session.expiresAt,
       idTokenClaims,
     };
@@ -159,11 +180,60 @@ export class AuthFlow {
    * The callback's `error=` answer (RFC 6749 §4.1.2.1): its state is claimed so it cannot be used
    * again. A server in trouble is PROVIDER_UNAVAILABLE; any other refusal is ACCESS_DENIED.
    */
-  async fail(providerId: string, error: string, state: string | undefined): Promise<never> {
-    if (state) await this.store.take(stateKey(state));
+  async fail(providerId: string, error: string, state: string | undefined, browser: string | undefined): Promise<never> {
+    if (state) await this.burn(providerId, state, browser);
     if (error === 'server_error' || error === 'temporarily_unavailable') {
       throw new AppError(ErrorCode.PROVIDER_UNAVAILABLE, 'The provider could not process the authorization.', { provider: providerId });
     }
     throw new AppError(ErrorCode.ACCESS_DENIED, 'The authorization was refused.', { provider: providerId });
+  }
+
+  /** The state's record, claimed atomically (of two concurrent completions one finds nothing), for its own browser only. */
+  private async claim(providerId: string, state: string, browser: string | undefined): Promise<StateRecord> {
+    const key = stateKey(state);
+    const seen = await this.store.get<StateRecord>(key);
+    let refusal: keyof typeof REFUSALS | undefined;
+    if (!seen) refusal = 'unknown';
+    else if (browser === undefined) refusal = 'no_binding';
+    else if (seen.browser !== FlowBinding.hash(browser)) refusal = 'other_browser';
+    else if (seen.provider !== providerId) {
+      // Its own browser brought it to another provider's callback (a mix-up): it is used up.
+      refusal = 'wrong_provider';
+      await this.store.delete(key);
+    }
+    const record = refusal ? undefined : await this.store.take<StateRecord>(key);
+    if (record) return record;
+    this.metrics?.stateRejections.inc({ reason: refusal ?? 'unknown' });
+    throw new AppError(ErrorCode.INVALID_STATE, REFUSALS[refusal ?? 'unknown'], { provider: providerId });
+  }
+
+  /** A refused response (error=, wrong issuer) uses its state up, when it came back to the browser that started it. */
+  private async burn(providerId: string, state: string, browser: string | undefined): Promise<void> {
+    const key = stateKey(state);
+    const seen = await this.store.get<StateRecord>(key);
+    if (seen && seen.provider === providerId && browser !== undefined && seen.browser === FlowBinding.hash(browser)) {
+      await this.store.delete(key);
+    }
+  }
+}
+
+const REFUSALS = {
+  unknown: 'The state is unknown, expired or already used.',
+  wrong_provider: 'The state belongs to another provider.',
+  no_binding:
+    "The request carries no flow cookie: the browser that called startAuth must finish the flow (send credentials, e.g. fetch's credentials: 'include').",
+  other_browser: 'The flow was started in another browser; only that browser can finish it.',
+} as const;
+
+/** SEC: `options.scopes` may only ask for the provider's defaults and its `P_ALLOWED_SCOPES` (RFC 9700 §2.3, least privilege). */
+function checkScopes(provider: RuntimeProvider, scopes: readonly string[]): void {
+  const allowed = provider.settings.allowedScopes;
+  if (!allowed) return;
+  const refused = scopes.find((scope) => !allowed.includes(scope) && !provider.defaultScopes.includes(scope));
+  if (refused !== undefined) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `The scope "${refused}" may not be requested from ${provider.definition.name} here.`, {
+      provider: provider.id,
+      fields: ['options.scopes'],
+    });
   }
 }

@@ -9,6 +9,8 @@ export interface StateRecord {
   sessionId?: string;
   redirectUri: string;
   scopes: string[];
+  /** SHA-256 of the binding handle of the browser that started the flow (FlowBinding). */
+  browser: string;
 }
 
 export interface SessionRecord {
@@ -25,6 +27,8 @@ export interface ConnectionRecord {
   refreshToken?: string;
   /** Epoch ms; absent when the provider's token does not expire. */
   accessTokenExpiresAt?: number;
+  /** Epoch ms when the access token was obtained: with its expiry, the token's lifetime. */
+  accessTokenObtainedAt?: number;
   /** Epoch ms: the session's expiry, which is also this record's, so reading it needs no session read. */
   sessionExpiresAt: number;
   idTokenClaims?: JWTPayload;

@@ -44,12 +44,17 @@ export class Refresher {
     private readonly metrics?: Metrics,
   ) {}
 
-  /** The access token expires within the margin: refresh before use, not after a failure. */
+  /**
+   * The access token expires within the margin: refresh before use, not after a failure. The margin
+   * is at most half the token's lifetime, so a token that lives less than the margin is not
+   * refreshed on every read.
+   */
   expiresSoon(connection: ConnectionRecord): boolean {
-    return (
-      connection.accessTokenExpiresAt !== undefined &&
-      connection.accessTokenExpiresAt - this.options.refreshMarginSeconds * 1000 <= Date.now()
-    );
+    const { accessTokenExpiresAt: expiresAt, accessTokenObtainedAt: obtainedAt } = connection;
+    if (expiresAt === undefined) return false;
+    let margin = this.options.refreshMarginSeconds * 1000;
+    if (obtainedAt !== undefined) margin = Math.min(margin, (expiresAt - obtainedAt) / 2);
+    return expiresAt - margin <= Date.now();
   }
 
   /**
@@ -153,6 +158,7 @@ export class Refresher {
       // A refresh response may omit refresh_token: the old one stays valid (RFC 6749 §6).
       refreshToken: tokens.refreshToken ?? current.refreshToken,
       accessTokenExpiresAt: tokens.expiresIn !== undefined ? Date.now() + tokens.expiresIn * 1000 : undefined,
+      accessTokenObtainedAt: Date.now(),
       scopes: tokens.scopes ?? current.scopes,
     };
     const ttl = current.sessionExpiresAt - Date.now();

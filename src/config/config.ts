@@ -4,6 +4,8 @@ export interface ProviderSettings {
   clientSecret?: string;
   redirectUri: string;
   scopes?: string[];
+  /** `P_ALLOWED_SCOPES`: the only scopes `options.scopes` may ask for besides the defaults. */
+  allowedScopes?: string[];
   authorizationUrl?: string;
   tokenUrl?: string;
   apiUrl?: string;
@@ -34,6 +36,10 @@ export interface Config {
   /** Refresh an access token this many seconds before it expires. */
   refreshMarginSeconds: number;
   startAuthRateLimit: number;
+  /** Flows started within one state lifetime, across replicas on Redis; past it startAuth is RATE_LIMITED. */
+  pendingStatesMax: number;
+  /** SameSite of the flow-binding cookie (`none` for a frontend on another site or a form_post provider). */
+  cookieSameSite: 'lax' | 'strict' | 'none';
   maxBodyBytes: number;
   /** Deepest field nesting a GraphQL operation may have (introspection subtrees aside). */
   graphqlMaxDepth: number;

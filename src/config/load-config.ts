@@ -55,11 +55,13 @@ export function loadConfig(
     // The old connector's variable, validated like any other URL.
     const legacyRedirect = id === 'spotify' ? read.url('REDIRECT_URI') : undefined;
     const scopes = read.list(`${prefix}_SCOPES`, /[\s,]+/);
+    const allowedScopes = read.list(`${prefix}_ALLOWED_SCOPES`, /[\s,]+/);
     providers[id] = {
       clientId: read.string(`${prefix}_CLIENT_ID`),
       clientSecret: read.string(`${prefix}_CLIENT_SECRET`),
       redirectUri: read.url(`${prefix}_REDIRECT_URI`, legacyRedirect ?? `${publicUrl}/callback/${id}`)!,
       scopes: scopes.length > 0 ? scopes : undefined,
+      allowedScopes: allowedScopes.length > 0 ? allowedScopes : undefined,
       authorizationUrl: read.url(`${prefix}_AUTHORIZATION_URL`),
       tokenUrl: read.url(`${prefix}_TOKEN_URL`),
       apiUrl: read.url(`${prefix}_API_URL`)?.replace(/\/+$/, ''),
@@ -105,6 +107,8 @@ export function loadConfig(
     upstreamTimeoutMs: read.int('UPSTREAM_TIMEOUT_MS', 10000, 100, 120000),
     refreshMarginSeconds: read.int('REFRESH_MARGIN_SECONDS', 60, 0, 3600),
     startAuthRateLimit: read.int('START_AUTH_RATE_LIMIT', 120, 0, 1000000),
+    pendingStatesMax: read.int('PENDING_STATES_MAX', 200000, 1, 100000000),
+    cookieSameSite: read.oneOf('COOKIE_SAMESITE', ['lax', 'strict', 'none'], 'lax'),
     maxBodyBytes: read.int('MAX_BODY_BYTES', 1048576, 1024, 104857600),
     graphqlMaxDepth: read.int('GRAPHQL_MAX_DEPTH', 8, 1, 100),
     graphqlMaxCost: read.int('GRAPHQL_MAX_COST', 200, 1, 1000000),

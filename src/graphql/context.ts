@@ -1,3 +1,4 @@
+import type { RequestBinding } from '../auth/binding.js';
 import type { AuthFlow } from '../auth/flow.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -13,4 +14,6 @@ export interface GraphQLContext {
   services: Services;
   /** The client's address, for the startAuth rate limit. */
   client: string;
+  /** The browser's flow-binding cookie, and the one to set when startAuth binds a flow. */
+  binding: RequestBinding;
 }

@@ -41,18 +41,25 @@ export class GatewayResolver {
     };
   }
 
-  @Mutation(() => AuthStart, { description: 'Starts an authorization: returns the URL to send the user to.' })
-  startAuth(@Args() { provider, options }: StartAuthArgs, @Ctx() { services, client }: GraphQLContext): Promise<AuthStart> {
+  @Mutation(() => AuthStart, {
+    description:
+      'Starts an authorization: returns the URL to send the user to, and sets a cookie binding the flow to this browser (only this browser can finish it).',
+  })
+  startAuth(@Args() { provider, options }: StartAuthArgs, @Ctx() { services, client, binding }: GraphQLContext): Promise<AuthStart> {
     // An explicit null in an optional input field means "not given".
-    return services.flow.start(provider, { scopes: options?.scopes ?? undefined, sessionId: options?.sessionId ?? undefined }, client);
+    const wanted = { scopes: options?.scopes ?? undefined, sessionId: options?.sessionId ?? undefined };
+    return services.flow.start(provider, wanted, client, binding.bind());
   }
 
   @Mutation(() => AuthSession, {
     description:
-      'Completes an authorization with the `code` and `state` from the callback; returns the session (the linked one when `startAuth` was given a sessionId).',
+      'Completes an authorization with the `code` and `state` from the callback, in the browser that started it (its flow cookie must be sent); returns the session (the linked one when `startAuth` was given a sessionId).',
   })
-  async completeAuth(@Args() { provider, code, state }: CompleteAuthArgs, @Ctx() { services }: GraphQLContext): Promise<AuthSession> {
-    const done = await services.flow.complete(provider, code, state);
+  async completeAuth(
+    @Args() { provider, code, state }: CompleteAuthArgs,
+    @Ctx() { services, binding }: GraphQLContext,
+  ): Promise<AuthSession> {
+    const done = await services.flow.complete(provider, code, state, binding.presented);
     return { ...done, accessTokenExpiresAt: toDate(done.accessTokenExpiresAt), sessionExpiresAt: new Date(done.sessionExpiresAt) };
   }
 

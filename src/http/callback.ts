@@ -4,6 +4,7 @@ import type { AuthFlow } from '../auth/flow.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { toAppError } from '../errors/translate.js';
+import { HANDLE_PATTERN } from '../auth/random.js';
 import { readBody, redirect, sendError, sendJson } from './respond.js';
 
 export interface CallbackOptions {
@@ -35,12 +36,14 @@ export async function formPostParams(req: IncomingMessage, limit: number): Promi
  * provider's redirect lands (RFC 6749 §4.1.2). Three modes: forward code and state to the frontend
  * (which calls `completeAuth`), complete here and redirect with `session_id`, or complete here and
  * answer JSON. Redirect targets come only from configuration.
- * Returns the error code the request ended with, for the request log.
+ * `browser` is the flow-binding handle the request's cookie presented: a flow completes here only for
+ * the browser that started it. Returns the error code the request ended with, for the request log.
  */
 export async function handleCallback(
   res: ServerResponse,
   provider: string,
   fields: URLSearchParams | AppError,
+  browser: string | undefined,
   flow: AuthFlow,
   options: CallbackOptions,
   logger: Logger,
@@ -64,16 +67,17 @@ export async function handleCallback(
       });
     }
     if (code && code.length > 2048) throw new AppError(ErrorCode.BAD_USER_INPUT, 'The code is too long.', { fields: ['code'] });
-    await flow.checkIssuer(provider, iss, state);
-    if (error !== undefined) await flow.fail(provider, error, state);
+    await flow.checkIssuer(provider, iss, state, browser);
+    if (error !== undefined) await flow.fail(provider, error, state, browser);
 
     if (options.frontendCallbackUrl) {
       redirect(res, withParams(options.frontendCallbackUrl, { provider, code, state }));
       return undefined;
     }
-    const done = await flow.complete(provider, code!, state!);
+    const done = await flow.complete(provider, code!, state!, browser);
     if (options.frontendSuccessUrl) {
-      redirect(res, withParams(options.frontendSuccessUrl, { provider, session_id: done.sessionId }));
+      // The state goes along so the frontend can refuse a result for a flow it did not start.
+      redirect(res, withParams(options.frontendSuccessUrl, { provider, session_id: done.sessionId, state }));
     } else {
       sendJson(res, 200, {
         sessionId: done.sessionId,
@@ -88,8 +92,16 @@ export async function handleCallback(
     const appError = toAppError(caught, logger);
     const target = options.frontendCallbackUrl ?? options.frontendSuccessUrl;
     if (target) {
-      // The state goes back with the error so the frontend can match it to the flow it started.
-      redirect(res, withParams(target, { provider, error: appError.code, state }));
+      // The state goes back with the error so the frontend can match it to the flow it started; only
+      // values of the gateway's own shape are reflected into the frontend's URL.
+      redirect(
+        res,
+        withParams(target, {
+          provider: appError.code === ErrorCode.UNKNOWN_PROVIDER ? undefined : provider,
+          error: appError.code,
+          state: state !== undefined && HANDLE_PATTERN.test(state) ? state : undefined,
+        }),
+      );
     } else {
       sendError(res, appError);
     }

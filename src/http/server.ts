@@ -5,6 +5,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
+import { FlowBinding, RequestBinding } from '../auth/binding.js';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
@@ -130,10 +131,13 @@ export async function startHttpServer({
       }
     }
     const client = req.socket.remoteAddress ?? 'unknown';
+    const binding = new RequestBinding(FlowBinding.presented(req.headers.cookie));
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ services, client, note }),
+      context: async () => ({ services, client, note, binding }),
     });
+    // A startAuth in this request bound a flow to the browser: (re)issue its cookie.
+    if (binding.toSet) res.setHeader('set-cookie', services.flow.bindingCookie(binding.toSet));
     // Every answer is private to one session: no shared or browser cache may keep it. (Apollo's cache
     // control plugin, which would compute this per field, is off: no field has a cache hint.)
     res.setHeader('cache-control', 'no-store');
@@ -188,7 +192,8 @@ export async function startHttpServer({
         note.operation = 'callback';
         // form_post providers (Apple) answer with an urlencoded POST; callback.ts refuses it for the others.
         const params = req.method === 'POST' ? await formPostParams(req, config.maxBodyBytes) : url.searchParams;
-        note.errorCode = await handleCallback(res, callback[1]!, params, services.flow, callbackOptions, logger, req.method);
+        const browser = FlowBinding.presented(req.headers.cookie);
+        note.errorCode = await handleCallback(res, callback[1]!, params, browser, services.flow, callbackOptions, logger, req.method);
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -15,6 +15,11 @@ export interface Coordination {
   compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Adds one to the counter under the last key when the counters under all `keys` add up to less
+   * than `limit`; true when it did. The last key then expires `ttlMs` after this write.
+   */
+  countWithin(keys: string[], limit: number, ttlMs: number): Promise<boolean>;
 }
 
 /**
@@ -45,12 +50,27 @@ export class InProcessCoordination implements Coordination {
   async delete(key: string): Promise<void> {
     this.values.delete(key);
   }
+  async countWithin(keys: string[], limit: number, ttlMs: number): Promise<boolean> {
+    let total = 0;
+    for (const key of keys) total += Number(this.values.get(key) ?? 0);
+    if (total >= limit) return false;
+    const last = keys.at(-1)!;
+    this.values.set(last, String(Number(this.values.get(last) ?? 0) + 1), ttlMs);
+    return true;
+  }
 }
 
 // Compare-and-delete and compare-and-set, atomic on the Redis server.
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 const COMPARE_AND_SET =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+
+const COUNT_WITHIN = `local total = 0
+for i = 1, #KEYS do total = total + (tonumber(redis.call('GET', KEYS[i])) or 0) end
+if total >= tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[#KEYS])
+redis.call('PEXPIRE', KEYS[#KEYS], ARGV[2])
+return 1`;
 
 /** Several replicas on one Redis (or a cluster: the keys carry the session's hash tag). */
 export class RedisCoordination implements Coordination {
@@ -79,5 +99,11 @@ export class RedisCoordination implements Coordination {
   }
   async delete(key: string): Promise<void> {
     await (await this.client()).del(this.prefix + key);
+  }
+  async countWithin(keys: string[], limit: number, ttlMs: number): Promise<boolean> {
+    const reply = await (
+      await this.client()
+    ).eval(COUNT_WITHIN, { keys: keys.map((key) => this.prefix + key), arguments: [String(limit), String(Math.ceil(ttlMs))] });
+    return reply === 1;
   }
 }

@@ -16,6 +16,8 @@ export interface StoreOptions {
   onError?: () => void;
   /** Size bound of the in-process store (default 500 000 entries). */
   memoryMaxEntries?: number;
+  /** Size bound of the in-process pool of pending states, apart from the rest (default: memoryMaxEntries). */
+  memoryMaxPending?: number;
 }
 
 /** Redis when configured (one server or a cluster), otherwise an in-process map. */
@@ -27,7 +29,7 @@ export async function createStore(options: StoreOptions): Promise<SealedStore> {
   if (onRedis) {
     ({ keyv, coordination } = (await import('./redis-store.js')).openRedis({ redisUrl, redisClusterNodes, namespace, logger }));
   } else {
-    const memory = new MemoryStore(memoryMaxEntries);
+    const memory = new MemoryStore(memoryMaxEntries, undefined, undefined, options.memoryMaxPending);
     // Markers and locks share the map and its bound with the records.
     coordination = new InProcessCoordination(memory);
     keyv = new Keyv<string>({ store: memory, ...inProcessKeyv });

@@ -18,34 +18,43 @@ function collectGarbage(): void {
     .catch(() => undefined);
 }
 
+type Entry = { value: unknown; expiresAt: number };
+
+/** Keys of pending authorizations (SealedStore.keyFor('state', …)): the records anonymous callers create. */
+const PENDING_PREFIX = 'state:';
+
 /**
- * The in-process store behind keyv when there is no Redis: a Map whose entries expire on their own.
+ * The in-process store behind keyv when there is no Redis: Maps whose entries expire on their own.
  * A plain Map only drops an expired entry when it is read, so abandoned states would pile up; here a
  * sweep removes them, and a size bound evicts the oldest entries first, so anonymous callers cannot
- * grow the process without limit. After a sweep that dropped many entries, their memory goes back
- * to the system.
+ * grow the process without limit. Pending states live in a pool of their own with its own bound:
+ * however many an anonymous caller starts, they only ever push out other pending states, never a
+ * session or a connection. After a sweep that dropped many entries, their memory goes back to the system.
  */
 export class MemoryStore {
-  private readonly values = new Map<string, { value: unknown; expiresAt: number }>();
+  private readonly values = new Map<string, Entry>();
+  private readonly pending = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly maxEntries: number,
     sweepIntervalMs = 30_000,
     private readonly reclaim: () => void = collectGarbage,
+    private readonly maxPending = maxEntries,
   ) {
     this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs).unref();
   }
 
   get size(): number {
-    return this.values.size;
+    return this.values.size + this.pending.size;
   }
 
   get(key: string): unknown {
-    const entry = this.values.get(key);
+    const map = this.mapFor(key);
+    const entry = map.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= Date.now()) {
-      this.values.delete(key);
+      map.delete(key);
       return undefined;
     }
     return entry.value;
@@ -57,30 +66,37 @@ export class MemoryStore {
 
   /** Keyv passes the TTL in milliseconds; every gateway write has one. */
   set(key: string, value: unknown, ttl?: number): this {
+    const pending = key.startsWith(PENDING_PREFIX);
+    const map = pending ? this.pending : this.values;
+    const bound = pending ? this.maxPending : this.maxEntries;
     // Re-inserting moves the key to the end of the Map's order, which is the eviction order.
-    this.values.delete(key);
-    this.values.set(key, { value, expiresAt: ttl ? Date.now() + ttl : Number.POSITIVE_INFINITY });
-    while (this.values.size > this.maxEntries) this.values.delete(this.values.keys().next().value!);
+    map.delete(key);
+    map.set(key, { value, expiresAt: ttl ? Date.now() + ttl : Number.POSITIVE_INFINITY });
+    while (map.size > bound) map.delete(map.keys().next().value!);
     return this;
   }
 
   delete(key: string): boolean {
-    const entry = this.values.get(key);
-    this.values.delete(key);
+    const map = this.mapFor(key);
+    const entry = map.get(key);
+    map.delete(key);
     return entry !== undefined && entry.expiresAt > Date.now();
   }
 
   clear(): void {
     this.values.clear();
+    this.pending.clear();
   }
 
   /** Removes the expired entries; returns how many there were. */
   sweep(now = Date.now()): number {
     let removed = 0;
-    for (const [key, entry] of this.values) {
-      if (entry.expiresAt <= now) {
-        this.values.delete(key);
-        removed++;
+    for (const map of [this.values, this.pending]) {
+      for (const [key, entry] of map) {
+        if (entry.expiresAt <= now) {
+          map.delete(key);
+          removed++;
+        }
       }
     }
     if (removed >= RECLAIM_AFTER_ENTRIES) this.reclaim();
@@ -90,5 +106,9 @@ export class MemoryStore {
   /** Called by keyv's disconnect. */
   disconnect(): void {
     clearInterval(this.sweeper);
+  }
+
+  private mapFor(key: string): Map<string, Entry> {
+    return key.startsWith(PENDING_PREFIX) ? this.pending : this.values;
   }
 }

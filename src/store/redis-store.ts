@@ -41,6 +41,30 @@ const redisKeyv = { throwOnErrors: true, useKeyPrefix: false } as const;
  * would wait for a server that is not there.
  */
 class GatewayRedis extends KeyvRedis<string> {
+  private firstReady?: Promise<void>;
+
+  /**
+   * The adapter hands out its client as soon as it is connecting; with the offline queue off, every
+   * command sent before the first connection is ready would fail, so the first burst of requests after
+   * boot waits (at most the connect timeout) for it. Later disconnections still fail fast.
+   */
+  override async getClient(): Promise<Awaited<ReturnType<KeyvRedis<string>['getClient']>>> {
+    const client = await super.getClient();
+    const events = client as unknown as { isReady?: boolean; once(event: 'ready', listener: () => void): void };
+    if (events.isReady === false) {
+      // Resolves once: after the first connection (or the timeout) nobody waits here again.
+      this.firstReady ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        events.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await this.firstReady;
+    }
+    return client;
+  }
+
   override async disconnect(force?: boolean): Promise<void> {
     const ready = (this.client as { isReady?: boolean }).isReady !== false;
     await super.disconnect(force ?? !ready);

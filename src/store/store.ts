@@ -84,6 +84,11 @@ export class SealedStore {
     await this.guard(this.coordination.delete(key));
   }
 
+  /** See Coordination.countWithin: a bounded counter shared by every replica on the same store. */
+  async countWithin(keys: string[], limit: number, ttlMs: number): Promise<boolean> {
+    return this.guard(this.coordination.countWithin(keys, limit, ttlMs));
+  }
+
   /** Resolves when the store answers a round trip. */
   async ping(): Promise<void> {
     await this.guard(this.keyv.get('ping'));

@@ -28,6 +28,8 @@ export interface FakeSpotifyOptions extends CommonOptions {
   user?: Partial<SpotifyUser>;
   /** Return a new refresh token on refresh and invalidate the old one (default: the new one is omitted). */
   rotateRefreshTokens?: boolean;
+  /** Lifetime of the access tokens it issues (default 3600 s, as Spotify's). */
+  accessTokenTtlSeconds?: number;
 }
 
 export function defaultSpotifyUser(): SpotifyUser {
@@ -117,11 +119,12 @@ export class FakeSpotify extends OAuthFake {
   }
 
   private tokens(grant: Grant, withRefresh: boolean): Record<string, string | number> {
+    const ttl = this.opts.accessTokenTtlSeconds ?? 3600;
     const body: Record<string, string | number> = {
-      access_token: this.grants.issueAccess(grant, 3600, 'BQ'),
+      access_token: this.grants.issueAccess(grant, ttl, 'BQ'),
       token_type: 'Bearer',
       scope: grant.scope,
-      expires_in: 3600,
+      expires_in: ttl,
     };
     if (withRefresh) body.refresh_token = this.grants.issueRefresh(grant, 'AQ');
     return body;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CompleteAuthDocument, ProfileDocument, StartAuthDocument } from '../generated/graphql.js';
 import { startFakeGithub, startFakeGoogle, startFakeSpotify, type FakeGithub, type FakeGoogle, type FakeSpotify } from '../fakes/index.js';
-import { authorizeAt, startTestGateway, type TestGateway } from './harness.js';
+import { authorizeAt, startTestGateway, type TestClient, type TestGateway } from './harness.js';
 
 interface Landing {
   status: number;
@@ -11,9 +11,9 @@ interface Landing {
   body?: Record<string, unknown>;
 }
 
-/** GET on the gateway's callback route, as the browser does after the provider's redirect (redirects not followed). */
-async function land(url: URL | string): Promise<Landing> {
-  const response = await fetch(url, { redirect: 'manual' });
+/** GET on the gateway's callback route, as `browser` does after the provider's redirect (redirects not followed). */
+async function land(browser: TestClient, url: URL | string): Promise<Landing> {
+  const response = await browser.fetch(url);
   const location = response.headers.get('location');
   const contentType = response.headers.get('content-type') ?? '';
   const text = await response.text();
@@ -68,7 +68,7 @@ describe('GET /callback/:provider', () => {
       const { callback } = await authorizeAt(gw, spotify, 'spotify');
       expect(target(callback)).toBe(`${gw.url}/callback/spotify`);
       const exchanges = spotify.tokenRequests().length;
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(200);
       expect(landing.contentType).toMatch(/^application\/json/);
       expect(landing.body).toMatchObject({
@@ -94,11 +94,11 @@ describe('GET /callback/:provider', () => {
 
     it('refuses a replayed callback with 400 INVALID_STATE, without a second exchange, and the first session still works', async () => {
       const { callback, code, state } = await authorizeAt(gw, spotify, 'spotify');
-      const first = await land(callback);
+      const first = await land(gw, callback);
       expect(first.status).toBe(200);
       const exchanges = spotify.tokenRequests().length;
 
-      const replay = await land(callback);
+      const replay = await land(gw, callback);
       expectErrorBody(replay, 400, 'INVALID_STATE', [code, state, spotify.clientSecret]);
       expect(spotify.tokenRequests()).toHaveLength(exchanges);
       const { profile } = await gw.request(ProfileDocument, { provider: 'spotify', sessionId: first.body!.sessionId as string });
@@ -108,14 +108,17 @@ describe('GET /callback/:provider', () => {
     it("accepts a GitHub callback whose iss is GitHub's issuer", async () => {
       const { callback } = await authorizeAt(gw, github, 'github');
       expect(callback.searchParams.get('iss')).toBe(`${github.url}/login/oauth`);
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(200);
       expect(landing.body).toMatchObject({ provider: 'github', sessionId: expect.any(String) });
     });
 
     it('accepts a GitHub callback without iss', async () => {
       const { callback } = await authorizeAt(gw, github, 'github');
-      const landing = await land(withQuery(callback, (q) => q.delete('iss')));
+      const landing = await land(
+        gw,
+        withQuery(callback, (q) => q.delete('iss')),
+      );
       expect(landing.status).toBe(200);
       expect(landing.body).toMatchObject({ provider: 'github' });
     });
@@ -123,11 +126,14 @@ describe('GET /callback/:provider', () => {
     it('refuses a GitHub callback whose iss names another server (mix-up), never exchanges its code, and burns the state', async () => {
       const { callback, code, state } = await authorizeAt(gw, github, 'github');
       const exchanges = github.tokenRequests().length;
-      const landing = await land(withQuery(callback, (q) => q.set('iss', 'https://evil.example/login/oauth')));
+      const landing = await land(
+        gw,
+        withQuery(callback, (q) => q.set('iss', 'https://evil.example/login/oauth')),
+      );
       expectErrorBody(landing, 400, 'INVALID_STATE', [code, state, github.clientSecret]);
       expect(github.tokenRequests()).toHaveLength(exchanges);
 
-      const genuine = await land(callback);
+      const genuine = await land(gw, callback);
       expectErrorBody(genuine, 400, 'INVALID_STATE', [code, state]);
       expect(github.tokenRequests()).toHaveLength(exchanges);
     });
@@ -135,14 +141,17 @@ describe('GET /callback/:provider', () => {
     it("accepts a Google callback whose iss is Google's issuer, and refuses another iss", async () => {
       const good = await authorizeAt(gw, google, 'google');
       expect(good.callback.searchParams.get('iss')).toBe(google.url);
-      const landing = await land(good.callback);
+      const landing = await land(gw, good.callback);
       expect(landing.status).toBe(200);
       const { profile } = await gw.request(ProfileDocument, { provider: 'google', sessionId: landing.body!.sessionId as string });
       expect(profile.email).toBe('ada.lovelace@gmail.com');
 
       const bad = await authorizeAt(gw, google, 'google');
       const exchanges = google.tokenRequests().length;
-      const refused = await land(withQuery(bad.callback, (q) => q.set('iss', 'https://accounts.evil.example')));
+      const refused = await land(
+        gw,
+        withQuery(bad.callback, (q) => q.set('iss', 'https://accounts.evil.example')),
+      );
       expectErrorBody(refused, 400, 'INVALID_STATE', [bad.code, bad.state, google.clientSecret]);
       expect(google.tokenRequests()).toHaveLength(exchanges);
     });
@@ -150,8 +159,16 @@ describe('GET /callback/:provider', () => {
     it('refuses a Google callback without iss, since Google advertises the parameter (RFC 9207)', async () => {
       const { callback, code, state } = await authorizeAt(gw, google, 'google');
       const exchanges = google.tokenRequests().length;
-      expectErrorBody(await land(withQuery(callback, (q) => q.delete('iss'))), 400, 'INVALID_STATE', [code, state]);
-      expectErrorBody(await land(callback), 400, 'INVALID_STATE', [code, state]);
+      expectErrorBody(
+        await land(
+          gw,
+          withQuery(callback, (q) => q.delete('iss')),
+        ),
+        400,
+        'INVALID_STATE',
+        [code, state],
+      );
+      expectErrorBody(await land(gw, callback), 400, 'INVALID_STATE', [code, state]);
       expect(google.tokenRequests()).toHaveLength(exchanges);
     });
 
@@ -161,7 +178,7 @@ describe('GET /callback/:provider', () => {
       expect(callback.searchParams.get('error')).toBe('access_denied');
       const exchanges = spotify.tokenRequests().length;
 
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expectErrorBody(landing, 400, 'ACCESS_DENIED', [startAuth.state]);
       expect(landing.body!.message).not.toContain('The user denied the request');
 
@@ -179,7 +196,7 @@ describe('GET /callback/:provider', () => {
       const callback = new URL(`${gw.url}/callback/spotify`);
       callback.searchParams.set('error', 'server_error');
       callback.searchParams.set('state', startAuth.state);
-      expectErrorBody(await land(callback), 503, 'PROVIDER_UNAVAILABLE', [startAuth.state]);
+      expectErrorBody(await land(gw, callback), 503, 'PROVIDER_UNAVAILABLE', [startAuth.state]);
     });
 
     it('refuses a state started for GitHub at /callback/spotify, and the state is then burned for GitHub too', async () => {
@@ -187,31 +204,48 @@ describe('GET /callback/:provider', () => {
       const exchanges = { github: github.tokenRequests().length, spotify: spotify.tokenRequests().length };
       const elsewhere = new URL(callback);
       elsewhere.pathname = '/callback/spotify';
-      expectErrorBody(await land(elsewhere), 400, 'INVALID_STATE', [code, state]);
+      expectErrorBody(await land(gw, elsewhere), 400, 'INVALID_STATE', [code, state]);
 
-      expectErrorBody(await land(callback), 400, 'INVALID_STATE', [code, state]);
+      expectErrorBody(await land(gw, callback), 400, 'INVALID_STATE', [code, state]);
       expect({ github: github.tokenRequests().length, spotify: spotify.tokenRequests().length }).toEqual(exchanges);
     });
 
     it('answers 400 BAD_USER_INPUT when code or state is missing', async () => {
       const { callback, code, state } = await authorizeAt(gw, spotify, 'spotify');
-      expectErrorBody(await land(withQuery(callback, (q) => q.delete('code'))), 400, 'BAD_USER_INPUT', [state]);
-      expectErrorBody(await land(withQuery(callback, (q) => q.delete('state'))), 400, 'BAD_USER_INPUT', [code]);
-      expectErrorBody(await land(`${gw.url}/callback/spotify`), 400, 'BAD_USER_INPUT');
+      expectErrorBody(
+        await land(
+          gw,
+          withQuery(callback, (q) => q.delete('code')),
+        ),
+        400,
+        'BAD_USER_INPUT',
+        [state],
+      );
+      expectErrorBody(
+        await land(
+          gw,
+          withQuery(callback, (q) => q.delete('state')),
+        ),
+        400,
+        'BAD_USER_INPUT',
+        [code],
+      );
+      expectErrorBody(await land(gw, `${gw.url}/callback/spotify`), 400, 'BAD_USER_INPUT');
       // Nothing was consumed: the untouched callback still completes.
-      expect((await land(callback)).status).toBe(200);
+      expect((await land(gw, callback)).status).toBe(200);
     });
 
     it('answers 400 UNKNOWN_PROVIDER for a provider the gateway does not know', async () => {
       const { code, state } = await authorizeAt(gw, spotify, 'spotify');
       const query = new URLSearchParams({ code, state }).toString();
-      expectErrorBody(await land(`${gw.url}/callback/myspace?${query}`), 400, 'UNKNOWN_PROVIDER', [code, state]);
-      expectErrorBody(await land(`${gw.url}/callback/Not%20A%20Provider?${query}`), 400, 'UNKNOWN_PROVIDER', [code, state]);
+      expectErrorBody(await land(gw, `${gw.url}/callback/myspace?${query}`), 400, 'UNKNOWN_PROVIDER', [code, state]);
+      expectErrorBody(await land(gw, `${gw.url}/callback/Not%20A%20Provider?${query}`), 400, 'UNKNOWN_PROVIDER', [code, state]);
     });
 
     it('ignores redirect instructions in the callback query: the answer is JSON, never a redirect', async () => {
       const { callback } = await authorizeAt(gw, spotify, 'spotify');
       const landing = await land(
+        gw,
         withQuery(callback, (q) => {
           q.set('redirect_uri', 'https://evil.example/steal');
           q.set('next', 'https://evil.example/next');
@@ -231,10 +265,10 @@ describe('GET /callback/:provider', () => {
     });
     afterAll(() => gw.close());
 
-    it('redirects to the configured URL with session_id and provider, keeping its own query', async () => {
+    it('redirects to the configured URL with session_id, provider and state, keeping its own query', async () => {
       const { callback, code, state } = await authorizeAt(gw, spotify, 'spotify');
       const exchanges = spotify.tokenRequests().length;
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(302);
       const location = landing.location!;
       expect(target(location)).toBe('https://app.example.test/settings/connected');
@@ -243,7 +277,8 @@ describe('GET /callback/:provider', () => {
       expect(location.searchParams.get('session_id')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(location.searchParams.has('error')).toBe(false);
       expect(location.toString()).not.toContain(code);
-      expect(location.toString()).not.toContain(state);
+      // The state goes along, so the frontend can refuse a result for a flow it did not start.
+      expect(location.searchParams.get('state')).toBe(state);
       expect(spotify.tokenRequests()).toHaveLength(exchanges + 1);
 
       const { profile } = await gw.request(ProfileDocument, { provider: 'spotify', sessionId: location.searchParams.get('session_id')! });
@@ -252,8 +287,8 @@ describe('GET /callback/:provider', () => {
 
     it('redirects a replayed callback with error=INVALID_STATE and no session', async () => {
       const { callback } = await authorizeAt(gw, spotify, 'spotify');
-      expect((await land(callback)).status).toBe(302);
-      const replay = await land(callback);
+      expect((await land(gw, callback)).status).toBe(302);
+      const replay = await land(gw, callback);
       expect(replay.status).toBe(302);
       expect(target(replay.location!)).toBe('https://app.example.test/settings/connected');
       expect(replay.location!.searchParams.get('tab')).toBe('accounts');
@@ -264,7 +299,7 @@ describe('GET /callback/:provider', () => {
     it('redirects a denied consent with error=ACCESS_DENIED', async () => {
       const { startAuth } = await gw.request(StartAuthDocument, { provider: 'spotify' });
       const callback = await spotify.authorize(startAuth.authorizationUrl, { deny: true });
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(302);
       expect(target(landing.location!)).toBe('https://app.example.test/settings/connected');
       expect(landing.location!.searchParams.get('error')).toBe('ACCESS_DENIED');
@@ -278,9 +313,9 @@ describe('GET /callback/:provider', () => {
         q.set('return_to', '//evil.example');
       };
       const { callback } = await authorizeAt(gw, spotify, 'spotify');
-      const success = await land(withQuery(callback, hostile));
-      const failure = await land(withQuery(callback, hostile)); // replayed: the error path
-      const unknown = await land(withQuery(new URL(`${gw.url}/callback/%2F%2Fevil.example`), hostile));
+      const success = await land(gw, withQuery(callback, hostile));
+      const failure = await land(gw, withQuery(callback, hostile)); // replayed: the error path
+      const unknown = await land(gw, withQuery(new URL(`${gw.url}/callback/%2F%2Fevil.example`), hostile));
       for (const landing of [success, failure, unknown]) {
         expect(landing.status).toBe(302);
         expect(target(landing.location!)).toBe('https://app.example.test/settings/connected');
@@ -304,7 +339,7 @@ describe('GET /callback/:provider', () => {
     it('redirects with provider, code and state, exchanges nothing, and completeAuth then works', async () => {
       const { callback, code, state } = await authorizeAt(gw, spotify, 'spotify');
       const exchanges = spotify.tokenRequests().length;
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(302);
       const location = landing.location!;
       expect(target(location)).toBe('https://app.example.test/oauth/callback');
@@ -323,7 +358,10 @@ describe('GET /callback/:provider', () => {
     it("forwards error=INVALID_STATE instead of the code when GitHub's iss is wrong, and burns the state", async () => {
       const { callback, code, state } = await authorizeAt(gw, github, 'github');
       const exchanges = github.tokenRequests().length;
-      const landing = await land(withQuery(callback, (q) => q.set('iss', 'https://evil.example/login/oauth')));
+      const landing = await land(
+        gw,
+        withQuery(callback, (q) => q.set('iss', 'https://evil.example/login/oauth')),
+      );
       expect(landing.status).toBe(302);
       expect(target(landing.location!)).toBe('https://app.example.test/oauth/callback');
       expect(landing.location!.searchParams.get('error')).toBe('INVALID_STATE');
@@ -338,7 +376,7 @@ describe('GET /callback/:provider', () => {
 
     it('forwards a GitHub callback with the right iss', async () => {
       const { callback, code, state } = await authorizeAt(gw, github, 'github');
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(302);
       expect(landing.location!.searchParams.get('code')).toBe(code);
       expect(landing.location!.searchParams.get('state')).toBe(state);
@@ -348,7 +386,7 @@ describe('GET /callback/:provider', () => {
     it('forwards a denied consent as error=ACCESS_DENIED, and the state cannot be used afterwards', async () => {
       const { startAuth } = await gw.request(StartAuthDocument, { provider: 'spotify' });
       const callback = await spotify.authorize(startAuth.authorizationUrl, { deny: true });
-      const landing = await land(callback);
+      const landing = await land(gw, callback);
       expect(landing.status).toBe(302);
       expect(target(landing.location!)).toBe('https://app.example.test/oauth/callback');
       expect(landing.location!.searchParams.get('error')).toBe('ACCESS_DENIED');
@@ -363,7 +401,7 @@ describe('GET /callback/:provider', () => {
     });
 
     it('forwards error=BAD_USER_INPUT when code is missing', async () => {
-      const landing = await land(`${gw.url}/callback/spotify?state=${'S'.repeat(43)}`);
+      const landing = await land(gw, `${gw.url}/callback/spotify?state=${'S'.repeat(43)}`);
       expect(landing.status).toBe(302);
       expect(target(landing.location!)).toBe('https://app.example.test/oauth/callback');
       expect(landing.location!.searchParams.get('error')).toBe('BAD_USER_INPUT');
@@ -372,6 +410,7 @@ describe('GET /callback/:provider', () => {
     it('forwards only provider, code and state: redirect instructions in the query are dropped', async () => {
       const { callback, code, state } = await authorizeAt(gw, spotify, 'spotify');
       const landing = await land(
+        gw,
         withQuery(callback, (q) => {
           q.set('redirect_uri', 'https://evil.example/steal');
           q.set('next', 'https://evil.example/next');
@@ -381,7 +420,7 @@ describe('GET /callback/:provider', () => {
       expect(target(landing.location!)).toBe('https://app.example.test/oauth/callback');
       expect(Object.fromEntries(landing.location!.searchParams)).toEqual({ from: 'gateway', provider: 'spotify', code, state });
 
-      const unknown = await land(`${gw.url}/callback/%2F%2Fevil.example?code=x&state=y`);
+      const unknown = await land(gw, `${gw.url}/callback/%2F%2Fevil.example?code=x&state=y`);
       expect(unknown.status).toBe(302);
       expect(target(unknown.location!)).toBe('https://app.example.test/oauth/callback');
       expect(unknown.location!.searchParams.get('error')).toBe('UNKNOWN_PROVIDER');

@@ -443,7 +443,7 @@ describe('the gateway under generated and malformed input', () => {
   }
 
   async function get(path: string, init: RequestInit = {}): Promise<Seen> {
-    const response = await fetch(`${gw.url}${path}`, { redirect: 'manual', ...init });
+    const response = await gw.fetch(`${gw.url}${path}`, init);
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
   }
 

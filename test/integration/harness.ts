@@ -11,15 +11,79 @@ import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export interface TestGateway {
+/**
+ * One browser's cookies, as a browser keeps them for the gateway's origin: what an answer sets is
+ * sent with the next requests (the flow-binding cookie), and two jars are two browsers.
+ */
+export class CookieJar {
+  private readonly cookies = new Map<string, string>();
+
+  header(): string | undefined {
+    return this.cookies.size === 0 ? undefined : [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  get(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  clear(): void {
+    this.cookies.clear();
+  }
+
+  readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    const cookie = this.header();
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(input, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+    return response;
+  };
+}
+
+/** A GraphQL client with a browser's cookie jar. */
+export interface TestClient {
+  jar: CookieJar;
+  request<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V, headers?: Record<string, string>): Promise<T>;
+  /** Runs an operation that must fail; returns its first error and the HTTP status. */
+  failure<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V): Promise<GraphQLFailure>;
+  /** A plain HTTP request from this browser (redirects not followed). */
+  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+}
+
+export interface TestGateway extends TestClient {
   url: string;
   gateway: Gateway;
   /** Every log line the gateway wrote, as JSON text. */
   logs: string[];
-  request<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V, headers?: Record<string, string>): Promise<T>;
-  /** Runs an operation that must fail; returns its first error and the HTTP status. */
-  failure<T, V extends object>(document: TypedDocumentNode<T, V>, variables: V): Promise<GraphQLFailure>;
+  /** Another browser: a client with a cookie jar of its own. */
+  browser(): TestClient;
   close(): Promise<void>;
+}
+
+/** A client of the gateway at `url`, with its own cookies. */
+export function testClient(url: string, jar = new CookieJar()): TestClient {
+  const client = new GraphQLClient(`${url}/graphql`, { fetch: jar.fetch });
+  return {
+    jar,
+    request: (document, variables, headers) => client.request({ document, variables, requestHeaders: headers } as never),
+    async failure(document, variables) {
+      try {
+        await client.request({ document, variables } as never);
+      } catch (error) {
+        if (!(error instanceof ClientError)) throw error;
+        const first = error.response.errors?.[0];
+        if (!first) throw error;
+        const extensions = (first.extensions ?? {}) as Record<string, unknown>;
+        return { status: error.response.status, message: first.message, code: String(extensions.code), extensions };
+      }
+      throw new Error('the operation succeeded but was expected to fail');
+    },
+    fetch: (target, init = {}) => jar.fetch(target, { redirect: 'manual', ...init }),
+  };
 }
 
 export interface GraphQLFailure {
@@ -45,11 +109,12 @@ export const testKey = () => randomBytes(32).toString('base64');
 
 /**
  * Starts the real gateway on loopback with the given variables (no provider unless given).
- * `providers` replaces the built-in definitions (a provider written for one test).
+ * `providers` replaces the built-in definitions (a provider written for one test). `jar` is the
+ * browser's cookies: replicas behind one load balancer are given the same jar.
  */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  options: { providers?: ProviderDefinition[] } = {},
+  options: { providers?: ProviderDefinition[]; jar?: CookieJar } = {},
 ): Promise<TestGateway> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const logs: string[] = [];
@@ -72,25 +137,12 @@ export async function startTestGateway(
     logger,
     providers: options.providers,
   });
-  const client = new GraphQLClient(`${gateway.url}/graphql`);
-
   return {
+    ...testClient(gateway.url, options.jar),
     url: gateway.url,
     gateway,
     logs,
-    request: (document, variables, headers) => client.request({ document, variables, requestHeaders: headers } as never),
-    async failure(document, variables) {
-      try {
-        await client.request({ document, variables } as never);
-      } catch (error) {
-        if (!(error instanceof ClientError)) throw error;
-        const first = error.response.errors?.[0];
-        if (!first) throw error;
-        const extensions = (first.extensions ?? {}) as Record<string, unknown>;
-        return { status: error.response.status, message: first.message, code: String(extensions.code), extensions };
-      }
-      throw new Error('the operation succeeded but was expected to fail');
-    },
+    browser: () => testClient(gateway.url),
     close: () => gateway.close(),
   };
 }
@@ -139,7 +191,7 @@ export interface AuthorizingFake {
 
 /** The provider's redirect back to the gateway, as the browser would receive it. */
 export async function authorizeAt(
-  gw: TestGateway,
+  gw: TestClient,
   fake: AuthorizingFake,
   provider: string,
   options?: { scopes?: string[]; sessionId?: string },
@@ -151,7 +203,7 @@ export async function authorizeAt(
 
 /** The whole flow through GraphQL: startAuth → consent at the fake → completeAuth. */
 export async function connect(
-  gw: TestGateway,
+  gw: TestClient,
   fake: AuthorizingFake,
   provider: string,
   options?: { scopes?: string[]; sessionId?: string },

@@ -19,13 +19,13 @@ import {
 import { oidcUser } from '../oidc/interaction.js';
 import { discover, introspect, signInAs, type ProviderMetadata } from '../oidc/op-client.js';
 import { startTokenProxy, type TokenProxy } from '../oidc/token-proxy.js';
-import { authorizeAt, connect, freePort, startTestGateway, type TestGateway } from './harness.js';
+import { authorizeAt, connect, freePort, startTestGateway, type TestClient, type TestGateway } from './harness.js';
 
 const secret = () => randomBytes(24).toString('base64url');
 
 /** GET on the gateway's callback route, as the browser would after the provider's redirect. */
-async function landOnGateway(callback: URL): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(callback, { redirect: 'manual' });
+async function landOnGateway(gw: TestClient, callback: URL): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await gw.fetch(callback);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -204,7 +204,7 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
 
   it('completes on the gateway callback route and answers JSON', async () => {
     const { callback } = await authorizeAt(gw, user, 'local-oidc');
-    const landed = await landOnGateway(callback);
+    const landed = await landOnGateway(gw, callback);
     expect(landed).toMatchObject({
       status: 200,
       body: { provider: 'local-oidc', sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
@@ -278,7 +278,7 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
       const { startAuth } = await gw.request(StartAuthDocument, { provider: 'local-oidc' });
       const callback = await user.authorize(startAuth.authorizationUrl, { deny: page });
       expect(Object.fromEntries(callback.searchParams)).toMatchObject({ error: 'access_denied', state: startAuth.state, iss: op.issuer });
-      expect(await landOnGateway(callback)).toMatchObject({ status: 400, body: { error: 'ACCESS_DENIED', provider: 'local-oidc' } });
+      expect(await landOnGateway(gw, callback)).toMatchObject({ status: 400, body: { error: 'ACCESS_DENIED', provider: 'local-oidc' } });
       const replay = await gw.failure(CompleteAuthDocument, { provider: 'local-oidc', code: 'any-code', state: startAuth.state });
       expect(replay.code).toBe('INVALID_STATE');
     },
@@ -289,7 +289,7 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
       const { callback, code, state } = await authorizeAt(gw, user, 'local-oidc');
       const exchanges = tokens.exchanges.length;
       callback.searchParams.set('iss', hostile.issuer);
-      expect(await landOnGateway(callback)).toMatchObject({ status: 400, body: { error: 'INVALID_STATE' } });
+      expect(await landOnGateway(gw, callback)).toMatchObject({ status: 400, body: { error: 'INVALID_STATE' } });
       expect(tokens.exchanges).toHaveLength(exchanges);
       // The state was burned with the response: the genuine code cannot be used with it either.
       expect((await gw.failure(CompleteAuthDocument, { provider: 'local-oidc', code, state })).code).toBe('INVALID_STATE');
@@ -300,7 +300,7 @@ describe('a generic OIDC provider: the gateway against oidc-provider', () => {
       const { callback } = await authorizeAt(gw, user, 'local-oidc');
       const exchanges = tokens.exchanges.length;
       callback.searchParams.delete('iss');
-      expect(await landOnGateway(callback)).toMatchObject({ status: 400, body: { error: 'INVALID_STATE' } });
+      expect(await landOnGateway(gw, callback)).toMatchObject({ status: 400, body: { error: 'INVALID_STATE' } });
       expect(tokens.exchanges).toHaveLength(exchanges);
     });
 

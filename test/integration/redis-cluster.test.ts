@@ -11,7 +11,7 @@ import {
   SessionDocument,
   StartAuthDocument,
 } from '../generated/graphql.js';
-import { authorizeAt, connect, startTestGateway, testKey, type TestGateway } from './harness.js';
+import { authorizeAt, connect, startTestGateway, testKey, CookieJar, type TestGateway } from './harness.js';
 
 /** The hash tag of a handle's keys: the gateway stores `kind:{base64url(sha256(handle))}[:suffix]`. */
 const tagOf = (handle: string) => `{${createHash('sha256').update(handle).digest('base64url')}}`;
@@ -64,7 +64,9 @@ describe('two gateway replicas on a three-master Redis Cluster', () => {
       ...spotify.env(),
       ...google.env(),
     };
-    [a, b] = await Promise.all([startTestGateway(env), startTestGateway(env)]);
+    // One browser reaches both, with the same cookies.
+    const jar = new CookieJar();
+    [a, b] = await Promise.all([startTestGateway(env, { jar }), startTestGateway(env, { jar })]);
   });
   afterAll(async () => {
     if (!enabled) return;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeGithub, startFakeGoogle, type FakeGithub, type FakeGoogle } from '../fakes/index.js';
 import { CompleteAuthDocument, ProfileDocument, SessionDocument, StartAuthDocument } from '../generated/graphql.js';
-import { connect, redisAvailable, redisEnv, redisKeys, startTestGateway, testKey, type TestGateway } from './harness.js';
+import { connect, redisAvailable, redisEnv, redisKeys, startTestGateway, testKey, CookieJar, type TestGateway } from './harness.js';
 
 describe('several gateway replicas sharing Redis', () => {
   const key = testKey();
@@ -18,7 +18,9 @@ describe('several gateway replicas sharing Redis', () => {
     [github, google] = await Promise.all([startFakeGithub(), startFakeGoogle()]);
     // Both replicas share the public URL (behind one load balancer): the redirect URI is the same.
     const shared = { ...env, ...github.env(), ...google.env(), PUBLIC_URL: 'http://127.0.0.1:4999' };
-    [first, second] = await Promise.all([startTestGateway(shared), startTestGateway(shared)]);
+    // One browser reaches both, with the same cookies.
+    const jar = new CookieJar();
+    [first, second] = await Promise.all([startTestGateway(shared, { jar }), startTestGateway(shared, { jar })]);
   });
   afterAll(async () => {
     if (!enabled) return;
@@ -26,6 +28,18 @@ describe('several gateway replicas sharing Redis', () => {
     await redisKeys(env.STORE_NAMESPACE!, true);
   });
   const live = (name: string, fn: () => Promise<void>) => it(name, async () => (enabled ? fn() : undefined));
+
+  live('answers a burst of concurrent requests right after boot, before its first Redis connection is ready', async () => {
+    const fresh = await startTestGateway({ ...env, ...github.env() });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => fresh.browser().request(StartAuthDocument, { provider: 'github' })),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
 
   live('a flow started on one replica completes on the other, and either serves the profile', async () => {
     const { startAuth } = await first.request(StartAuthDocument, { provider: 'google' });

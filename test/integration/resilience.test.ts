@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeSpotify, type FakeSpotify } from '../fakes/index.js';
 import { CompleteAuthDocument, ProfileDocument, SessionDocument, StartAuthDocument } from '../generated/graphql.js';
-import { connectionRefused, GatewayProcess, RedisProcess, redisServerInstalled, sleep, timed, waitUntil } from '../resilience/processes.js';
+import {
+  browser,
+  connectionRefused,
+  GatewayProcess,
+  RedisProcess,
+  redisServerInstalled,
+  sleep,
+  timed,
+  waitUntil,
+} from '../resilience/processes.js';
 import { testKey } from './harness.js';
 
 /**
@@ -256,7 +265,7 @@ describe('resilience of the gateway process', () => {
 
         // The provider's redirect (the JSON callback) lands on B.
         const second = await spotify.authorize(viaCallback.authorizationUrl);
-        const res = await fetch(`${b.url}/callback/spotify${second.search}`);
+        const res = await browser.fetch(`${b.url}/callback/spotify${second.search}`);
         const body = (await res.json()) as {
           sessionId?: string;
           provider?: string;

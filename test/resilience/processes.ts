@@ -13,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@keyv/redis';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { freePort, type GraphQLFailure } from '../integration/harness.js';
+import { CookieJar, freePort, type GraphQLFailure } from '../integration/harness.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+
+/** The browser of these tests: it reaches every gateway process (replicas behind one load balancer) with the same cookies. */
+export const browser = new CookieJar();
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -200,7 +203,7 @@ export class GatewayProcess {
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }));
-    this.client = new GraphQLClient(`${this.url}/graphql`);
+    this.client = new GraphQLClient(`${this.url}/graphql`, { fetch: browser.fetch });
   }
 
   /** Spawns the gateway and waits until `/healthz` answers (it must start whatever the store does). */

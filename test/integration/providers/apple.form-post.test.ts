@@ -21,7 +21,7 @@ describe('Sign in with Apple: form_post callback and client secret JWT', () => {
   });
 
   const postForm = (action: string, body: string, type = 'application/x-www-form-urlencoded') =>
-    fetch(action, { method: 'POST', headers: { 'content-type': type }, body, redirect: 'manual' });
+    gw.fetch(action, { method: 'POST', headers: { 'content-type': type }, body });
 
   it('completes the flow from the POSTed form, user field included, with a valid ES256 secret', async () => {
     const { startAuth } = await gw.request(StartAuthDocument, { provider: 'apple' });
@@ -42,6 +42,17 @@ describe('Sign in with Apple: form_post callback and client secret JWT', () => {
     const { profile } = await gw.request(ProfileDocument, { provider: 'apple', sessionId: done.sessionId });
     // email_verified sent as a boolean this time.
     expect(profile).toMatchObject({ id: fake.sub, email: 'ada@example.com', emailVerified: true });
+  });
+
+  it('completes a POSTed answer only for the browser that started the flow (its cookie must cross the site: COOKIE_SAMESITE=none)', async () => {
+    const { startAuth } = await gw.request(StartAuthDocument, { provider: 'apple' });
+    const { action, fields } = await fake.authorizeForm(startAuth.authorizationUrl);
+    const stranger = await gw
+      .browser()
+      .fetch(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() });
+    expect(stranger.status).toBe(400);
+    expect(await stranger.json()).toMatchObject({ error: 'INVALID_STATE' });
+    expect(fake.tokenRequests('authorization_code').map((r) => tokenParams(r).get('code'))).not.toContain(fields.get('code'));
   });
 
   it('sends the user field only on the first consent', async () => {

@@ -43,8 +43,8 @@ export interface ProviderAdapter<F extends SuiteFake = SuiteFake> {
   revocation: boolean;
   /** Client authentication the token endpoint accepts, and how the fake refuses any other method. */
   clientAuth: { accepts: ClientAuthMethod[]; refusal: { status: number; body: Record<string, unknown> } };
-  /** The fake endpoint that serves the profile document (`userinfo` for OIDC providers). */
-  profileEndpoint: Endpoint;
+  /** The fake endpoint that serves the profile document (`userinfo` for OIDC providers); none when the profile is the ID token. */
+  profileEndpoint?: Endpoint;
   /**
    * A 2xx profile document outside the documented shape (missing the id), which must be PROVIDER_ERROR.
    * Left out for OIDC providers, whose id comes from the validated ID token.
@@ -188,7 +188,7 @@ export function describeProvider<F extends SuiteFake>(adapter: ProviderAdapter<F
       const { startAuth } = await gw.request(StartAuthDocument, { provider: id });
       const callback = await fake.authorize(startAuth.authorizationUrl, { deny: true });
       expect(callback.searchParams.has('code')).toBe(false);
-      const landing = await fetch(callback, { redirect: 'manual' });
+      const landing = await gw.fetch(callback);
       expect(landing.status).toBe(400);
       expect(await landing.json()).toMatchObject({ error: 'ACCESS_DENIED', provider: id });
       const later = await gw.failure(CompleteAuthDocument, { provider: id, code: 'a-code-from-elsewhere', state: startAuth.state });
@@ -234,8 +234,19 @@ export function describeProvider<F extends SuiteFake>(adapter: ProviderAdapter<F
         code: 'PROVIDER_ERROR',
       },
       { name: 'an HTML token answer', step: 'exchange', endpoint: 'token', failure: 'garbage', code: 'PROVIDER_ERROR' },
-      { name: 'an HTML profile answer', step: 'profile', endpoint: adapter.profileEndpoint, failure: 'garbage', code: 'PROVIDER_ERROR' },
-      ...(adapter.malformedProfile
+      // A provider without a profile document (Apple: the profile is the validated ID token) has none to break.
+      ...(adapter.profileEndpoint
+        ? [
+            {
+              name: 'an HTML profile answer',
+              step: 'profile' as const,
+              endpoint: adapter.profileEndpoint,
+              failure: 'garbage' as const,
+              code: 'PROVIDER_ERROR',
+            },
+          ]
+        : []),
+      ...(adapter.malformedProfile && adapter.profileEndpoint
         ? [
             {
               name: 'a profile without its id',
