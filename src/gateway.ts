@@ -137,6 +137,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     .list()
     .filter((p) => p.configured)
     .map((p) => p.id);
+  if (config.cookieSameSite !== 'none') {
+    // A form_post answer is a cross-site POST: a SameSite=Lax or Strict binding cookie does not come with it.
+    for (const provider of registry.list().filter((p) => p.configured && p.definition.responseMode === 'form_post')) {
+      logger.warn(
+        { provider: provider.id },
+        `${provider.definition.name} answers with a cross-site form POST: set COOKIE_SAMESITE=none (and an https PUBLIC_URL), or its sign-ins fail with INVALID_STATE`,
+      );
+    }
+  }
   if (config.production) {
     for (const provider of registry.list().filter((p) => p.configured && !p.settings.allowedScopes)) {
       const variable = `${provider.id.toUpperCase().replace(/-/g, '_')}_ALLOWED_SCOPES`;
@@ -185,6 +194,7 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
     config = loadConfig(
       env,
       definitions.map((d) => d.id),
+      Object.fromEntries(definitions.flatMap((d) => (d.mintedClientSecret ? [[d.id, d.mintedClientSecret]] : []))),
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

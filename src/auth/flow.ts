@@ -88,7 +88,9 @@ export class AuthFlow {
       response_type: 'code',
       client_id: provider.clientId,
       redirect_uri: record.redirectUri,
-      scope: record.scopes.join(' '),
+      // No scopes (Zoom's and Notion's are set on the app): no `scope`, which Zoom has refused.
+      scope: record.scopes.length > 0 ? record.scopes.join(' ') : undefined,
+      response_mode: provider.definition.responseMode === 'form_post' ? 'form_post' : undefined,
       state,
       code_challenge: pkceChallenge(record.codeVerifier),
       code_challenge_method: 'S256',
@@ -99,6 +101,11 @@ export class AuthFlow {
     for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, value);
     url.search = query.toString();
     return { provider: provider.id, authorizationUrl: url.toString(), state, expiresAt };
+  }
+
+  /** Whether the provider answers its authorization requests with a form_post (a POST to the callback). */
+  answersByFormPost(providerId: string): boolean {
+    return this.registry.known(providerId)?.definition.responseMode === 'form_post';
   }
 
   /**

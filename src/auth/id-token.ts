@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { RuntimeProvider } from '../providers/registry.js';
+import type { ProviderDefinition } from '../providers/types.js';
 
 /** Clock skew tolerated on exp/iat/nbf. */
 const CLOCK_TOLERANCE_SECONDS = 60;
@@ -13,11 +14,14 @@ const CLOCK_TOLERANCE_SECONDS = 60;
  */
 export async function validateIdToken(provider: RuntimeProvider, idToken: string, expectedNonce: string | undefined): Promise<JWTPayload> {
   const { issuer } = await provider.endpoints();
+  const template = provider.definition.tenantIssuer;
+  const perTenant = template !== undefined && issuer !== undefined && issuer.includes(template.placeholder);
   const keys = await provider.jwks();
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, keys, {
-      issuer,
+      // A multi-tenant template is checked below, against the tenant the token names.
+      issuer: perTenant ? undefined : issuer,
       audience: provider.clientId,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['sub', 'iat', 'exp'],
@@ -32,6 +36,7 @@ export async function validateIdToken(provider: RuntimeProvider, idToken: string
       cause,
     });
   }
+  if (perTenant) checkTenantIssuer(provider, payload, issuer!, template!);
   // jose checks exp and nbf; an ID token "issued" in the future is refused too (OIDC Core §3.1.3.7 item 10).
   if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
     throw invalid(provider, 'it was issued in the future');
@@ -44,6 +49,25 @@ export async function validateIdToken(provider: RuntimeProvider, idToken: string
     throw invalid(provider, 'its nonce does not match the authorization request');
   }
   return payload;
+}
+
+/**
+ * Entra's multi-tenant endpoints: `iss` must be the published template with the token's own tenant
+ * (`tid`) in place, and that tenant must be one the configured endpoint admits
+ * (https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#validate-the-issuer).
+ */
+function checkTenantIssuer(
+  provider: RuntimeProvider,
+  payload: JWTPayload,
+  template: string,
+  rule: NonNullable<ProviderDefinition['tenantIssuer']>,
+): void {
+  const tenant = payload[rule.claim];
+  const configured = provider.settings.issuer ?? provider.definition.issuer ?? '';
+  if (typeof tenant !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(tenant) || payload.iss !== template.replace(rule.placeholder, tenant)) {
+    throw invalid(provider, `its issuer does not match its tenant (${rule.claim})`);
+  }
+  if (!rule.acceptTenant(tenant, configured)) throw invalid(provider, 'its tenant may not sign in here');
 }
 
 function invalid(provider: RuntimeProvider, reason: string, cause?: unknown): AppError {

@@ -80,7 +80,7 @@ export class Sessions {
     let connection = await this.connection(key, providerId);
     if (this.refresher.expiresSoon(connection)) connection = await this.refresher.refresh(sessionId, provider, connection);
     try {
-      return await provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key));
+      return checked(await provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key)), providerId);
     } catch (error) {
       // A 401 on a token we believed valid: refresh once if we can, else the grant is gone.
       if (!(error instanceof AppError) || error.code !== ErrorCode.REAUTH_REQUIRED) throw error;
@@ -89,7 +89,7 @@ export class Sessions {
         throw error;
       }
       connection = await this.refresher.refresh(sessionId, provider, connection);
-      return provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key));
+      return checked(await provider.definition.fetchProfile(await this.client.forConnection(provider, connection, key)), providerId);
     }
   }
 
@@ -149,4 +149,12 @@ export class Sessions {
       );
     }
   }
+}
+
+/** A mapped profile without an account id came from an answer outside the provider's shape. */
+function checked(profile: Profile, providerId: string): Profile {
+  if (typeof profile.id !== 'string' || profile.id === '' || profile.id === 'undefined') {
+    throw new AppError(ErrorCode.PROVIDER_ERROR, `${providerId} sent a profile without an account id.`, { provider: providerId });
+  }
+  return profile;
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { RuntimeProvider } from '../providers/registry.js';
+import type { TokenEndpointRules } from '../providers/types.js';
 import { header, type Upstream } from '../upstream/upstream.js';
 
 export interface TokenSet {
@@ -24,8 +25,9 @@ const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verificat
 
 /**
  * One token-endpoint request (RFC 6749 §4.1.3, §6). Never retried: codes and rotated refresh tokens
- * are single use. The answer's `error` is read whatever the status, since GitHub reports errors in
- * HTTP 200; GitHub also answers form-encoded unless asked for JSON, which both parsers accept.
+ * are single use. The answer's error is read whatever the status, since GitHub (and Slack) report
+ * errors in HTTP 200; GitHub also answers form-encoded unless asked for JSON, which both parsers accept.
+ * Encoding, headers and the error's field come from the provider's `tokenEndpoint` rules.
  */
 export async function requestTokens(
   upstream: Upstream,
@@ -34,21 +36,22 @@ export async function requestTokens(
   clientAuth: string,
   grant: TokenGrant,
 ): Promise<TokenSet> {
+  const rules = provider.definition.tokenEndpoint ?? {};
   const form = new URLSearchParams(grant);
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
-  authenticateClient(provider, clientAuth, form, headers);
+  const headers: Record<string, string> = { accept: 'application/json', ...rules.headers };
+  await authenticateClient(provider, clientAuth, form, headers);
   const response = await upstream.send({
     provider: provider.id,
     method: 'POST',
     url: tokenUrl,
     headers,
-    body: form.toString(),
+    body: encodeBody(rules, form, headers),
     idempotent: false,
   });
 
   const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
   const refreshing = grant.grant_type === 'refresh_token';
-  const error = typeof body.error === 'string' ? body.error : undefined;
+  const error = rules.errorCode ? rules.errorCode(body) : typeof body.error === 'string' ? body.error : undefined;
   if (error || response.status < 200 || response.status >= 300) {
     if (grant.grant_type === 'client_credentials' && (error || response.status === 400 || response.status === 401)) {
       // invalid_client, unauthorized_client, unsupported_grant_type (RFC 6749 §5.2): the app's own credentials.
@@ -58,7 +61,7 @@ export async function requestTokens(
         { provider: provider.id },
       );
     }
-    if (refreshing && error && DEAD_GRANT.has(error)) {
+    if (refreshing && error && (DEAD_GRANT.has(error) || rules.deadGrantErrors?.includes(error))) {
       throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, {
         provider: provider.id,
       });
@@ -99,19 +102,30 @@ export async function requestTokens(
  * Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1): HTTP Basic, with id
  * and secret form-encoded before base64, or both in the form body.
  */
-export function authenticateClient(
+export async function authenticateClient(
   provider: RuntimeProvider,
   method: string,
   form: URLSearchParams,
   headers: Record<string, string>,
-): void {
+): Promise<void> {
+  const secret = await provider.tokenEndpointSecret();
   if (method === 'client_secret_basic') {
-    const credentials = `${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.clientSecret)}`;
+    const credentials = `${encodeURIComponent(provider.clientId)}:${encodeURIComponent(secret)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   } else {
     form.set('client_id', provider.clientId);
-    form.set('client_secret', provider.clientSecret);
+    form.set('client_secret', secret);
   }
+}
+
+/** The request body in the encoding the provider's token endpoint reads (sets its content-type). */
+export function encodeBody(rules: TokenEndpointRules, form: URLSearchParams, headers: Record<string, string>): string {
+  if (rules.body === 'json') {
+    headers['content-type'] = 'application/json';
+    return JSON.stringify(Object.fromEntries(form));
+  }
+  headers['content-type'] = 'application/x-www-form-urlencoded';
+  return form.toString();
 }
 
 function parseTokenBody(text: string, contentType = ''): Record<string, unknown> | undefined {

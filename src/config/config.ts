@@ -16,6 +16,8 @@ export interface ProviderSettings {
   proxyAppAllow?: string[];
   /** `P_APP_CREDENTIALS`: the gateway fetches its own client-credentials token for app calls. */
   appCredentials?: boolean;
+  /** The variables a provider that mints its client secret declares (Apple's TEAM_ID, KEY_ID, PRIVATE_KEY), by name. */
+  secretVariables?: Record<string, string>;
 }
 
 export interface Config {

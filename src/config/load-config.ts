@@ -12,12 +12,24 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** The variables a provider mints its client secret from, and a check of their values (problems start with the name). */
+export interface MintedSecretVariables {
+  variables: readonly string[];
+  problems(values: Readonly<Record<string, string>>): string[];
+}
+
 /**
  * Parses the environment once, listing every problem rather than stopping at the first.
  * `providerIds` are the ids of every known provider; their settings are found by the naming rule
  * `<ID>_CLIENT_ID`, `<ID>_CLIENT_SECRET`, ... with the id upper-cased and `-` turned into `_`.
+ * `mintedSecrets` names, per provider that mints its client secret, the variables it mints it from
+ * (read as `<ID>_<NAME>`, in place of `<ID>_CLIENT_SECRET`), with a check of their values.
  */
-export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<Config> {
+export function loadConfig(
+  env: Env,
+  providerIds: readonly string[],
+  mintedSecrets: Readonly<Record<string, MintedSecretVariables>> = {},
+): Readonly<Config> {
   const problems: string[] = [];
   const read = new Reader(env, problems);
 
@@ -66,7 +78,19 @@ export function loadConfig(env: Env, providerIds: readonly string[]): Readonly<C
       revocationUrl: read.url(`${prefix}_REVOCATION_URL`),
       issuer: read.url(`${prefix}_ISSUER`),
     };
-    if (Boolean(providers[id].clientId) !== Boolean(providers[id].clientSecret)) {
+    const minted = mintedSecrets[id];
+    if (minted) {
+      const values: Record<string, string> = {};
+      for (const name of minted.variables) {
+        const value = read.string(`${prefix}_${name}`);
+        if (value !== undefined) values[name] = value;
+      }
+      const names = [`${prefix}_CLIENT_ID`, ...minted.variables.map((n) => `${prefix}_${n}`)];
+      const set = [providers[id].clientId, ...minted.variables.map((n) => values[n])].filter(Boolean).length;
+      if (set !== 0 && set !== names.length) problems.push(`${names.join(', ')} must be set together`);
+      else if (set !== 0) problems.push(...minted.problems(values).map((p) => `${prefix}_${p}`));
+      providers[id].secretVariables = values;
+    } else if (Boolean(providers[id].clientId) !== Boolean(providers[id].clientSecret)) {
       problems.push(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET must be set together`);
     }
   }

@@ -1,11 +1,11 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuthFlow } from '../auth/flow.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { toAppError } from '../errors/translate.js';
 import { HANDLE_PATTERN } from '../auth/random.js';
-import { redirect, sendError, sendJson } from './respond.js';
+import { readBody, redirect, sendError, sendJson } from './respond.js';
 
 export interface CallbackOptions {
   frontendCallbackUrl?: string;
@@ -19,21 +19,37 @@ function withParams(base: string, params: Record<string, string | undefined>): s
 }
 
 /**
- * `GET /callback/:provider`, where the provider's redirect lands (RFC 6749 §4.1.2). Three modes:
- * forward code and state to the frontend (which calls `completeAuth`), complete here and redirect
- * with `session_id`, or complete here and answer JSON. Redirect targets come only from configuration.
+ * The fields of a form_post authorization response (OAuth 2.0 Form Post Response Mode §2): an
+ * urlencoded body, bounded like every other; anything else is BAD_USER_INPUT.
+ */
+export async function formPostParams(req: IncomingMessage, limit: number): Promise<URLSearchParams | AppError> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const body = await readBody(req, limit);
+  if (type !== 'application/x-www-form-urlencoded') {
+    return new AppError(ErrorCode.BAD_USER_INPUT, 'A POST callback must be an urlencoded form.');
+  }
+  return new URLSearchParams(body);
+}
+
+/**
+ * `GET /callback/:provider` (or `POST`, for a provider that answers with form_post), where the
+ * provider's redirect lands (RFC 6749 §4.1.2). Three modes: forward code and state to the frontend
+ * (which calls `completeAuth`), complete here and redirect with `session_id`, or complete here and
+ * answer JSON. Redirect targets come only from configuration.
  * `browser` is the flow-binding handle the request's cookie presented: a flow completes here only for
  * the browser that started it. Returns the error code the request ended with, for the request log.
  */
 export async function handleCallback(
   res: ServerResponse,
   provider: string,
-  query: URLSearchParams,
+  fields: URLSearchParams | AppError,
   browser: string | undefined,
   flow: AuthFlow,
   options: CallbackOptions,
   logger: Logger,
+  method = 'GET',
 ): Promise<string | undefined> {
+  const query = fields instanceof AppError ? new URLSearchParams() : fields;
   const code = query.get('code') ?? undefined;
   const state = query.get('state') ?? undefined;
   const error = query.get('error') ?? undefined;
@@ -41,6 +57,10 @@ export async function handleCallback(
 
   try {
     if (!/^[a-z0-9-]{1,64}$/.test(provider)) throw new AppError(ErrorCode.UNKNOWN_PROVIDER, 'There is no such provider.');
+    if (method === 'POST' && !flow.answersByFormPost(provider)) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'This provider answers its callback with GET.', { provider });
+    }
+    if (fields instanceof AppError) throw fields;
     if (error === undefined && (!code || !state)) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, 'The callback needs `code` and `state`, or `error`.', {
         fields: [!code ? 'code' : 'state'],

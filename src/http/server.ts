@@ -16,7 +16,7 @@ import { costLimit, depthLimit } from '../graphql/limits.js';
 import { proxyFieldLimit } from '../graphql/proxy-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
-import { handleCallback, type CallbackOptions } from './callback.js';
+import { formPostParams, handleCallback, type CallbackOptions } from './callback.js';
 import { clientAddress, TrustedProxies } from './client-address.js';
 import { closeAfterUnreadBody, createFrontServer, hasBody } from './front.js';
 import { metricsAllowed, serveMetrics, startMetricsListener } from './metrics-access.js';
@@ -221,7 +221,8 @@ export async function startHttpServer({
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     // SEC-16: a body sent where none is read is not drained to keep the connection.
-    if (hasBody(req) && !(url?.pathname === '/graphql' && req.method === 'POST')) closeAfterUnreadBody(req, res);
+    const readsBody = req.method === 'POST' && (url?.pathname === '/graphql' || url?.pathname.startsWith('/callback/'));
+    if (hasBody(req) && !readsBody) closeAfterUnreadBody(req, res);
     const route = async () => {
       if (cors(req, res, url?.pathname) === 'answered') {
         note.errorCode = res.statusCode === 403 ? 'CORS_ORIGIN_NOT_ALLOWED' : undefined;
@@ -239,10 +240,12 @@ export async function startHttpServer({
       }
       // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
       const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
-      if (callback && req.method === 'GET') {
+      if (callback && (req.method === 'GET' || req.method === 'POST')) {
         note.operation = 'callback';
+        // form_post providers (Apple) answer with an urlencoded POST; callback.ts refuses it for the others.
+        const params = req.method === 'POST' ? await formPostParams(req, config.maxBodyBytes) : url.searchParams;
         const browser = FlowBinding.presented(req.headers.cookie);
-        note.errorCode = await handleCallback(res, callback[1]!, url.searchParams, browser, services.flow, callbackOptions, logger);
+        note.errorCode = await handleCallback(res, callback[1]!, params, browser, services.flow, callbackOptions, logger, req.method);
         return;
       }
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

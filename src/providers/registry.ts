@@ -34,6 +34,8 @@ export class RuntimeProvider {
     return this.definition.id;
   }
   get configured(): boolean {
+    const minted = this.definition.mintedClientSecret;
+    if (minted) return Boolean(this.settings.clientId) && minted.variables.every((n) => this.settings.secretVariables?.[n]);
     return Boolean(this.settings.clientId && this.settings.clientSecret);
   }
   get clientId(): string {
@@ -41,6 +43,13 @@ export class RuntimeProvider {
   }
   get clientSecret(): string {
     return this.settings.clientSecret ?? '';
+  }
+  /** The secret to authenticate with at the token and revocation endpoints: configured, or minted now. */
+  async tokenEndpointSecret(): Promise<string> {
+    const minted = this.definition.mintedClientSecret;
+    if (!minted) return this.clientSecret;
+    const { issuer } = await this.endpoints();
+    return minted.mint({ clientId: this.clientId, audience: issuer ?? '', variables: this.settings.secretVariables ?? {} });
   }
   get defaultScopes(): string[] {
     return this.settings.scopes ?? this.definition.defaultScopes;
@@ -101,6 +110,21 @@ export class RuntimeProvider {
     };
   }
 
+  /**
+   * A multi-tenant endpoint (Entra `common`) publishes a template on the same host, whose tenant the
+   * ID token's validation then fills in (see `tenantIssuer`); any other issuer must match exactly.
+   */
+  private issuerMatches(published: unknown, expected: string): boolean {
+    if (published === expected) return true;
+    const template = this.definition.tenantIssuer;
+    if (!template || typeof published !== 'string' || !published.includes(template.placeholder)) return false;
+    try {
+      return new URL(published.replace(template.placeholder, 'tenant')).origin === new URL(expected).origin;
+    } catch {
+      return false;
+    }
+  }
+
   private async discover(): Promise<ResolvedEndpoints> {
     const issuer = (this.settings.issuer ?? this.definition.issuer)!;
     const response = await this.upstream.send({
@@ -111,8 +135,14 @@ export class RuntimeProvider {
       idempotent: true,
     });
     const doc = parseJson<DiscoveryDocument>(response, this.id);
-    // OIDC Discovery §4.3: the document must name the issuer it was fetched for.
-    if (response.status !== 200 || doc.issuer !== issuer || !doc.authorization_endpoint || !doc.token_endpoint || !doc.jwks_uri) {
+    // OIDC Discovery §4.3: the document must name the issuer it was fetched for (or, multi-tenant, its template).
+    if (
+      response.status !== 200 ||
+      !this.issuerMatches(doc.issuer, issuer) ||
+      !doc.authorization_endpoint ||
+      !doc.token_endpoint ||
+      !doc.jwks_uri
+    ) {
       throw new AppError(ErrorCode.PROVIDER_ERROR, `${this.id} published unusable discovery metadata.`, { provider: this.id });
     }
     const supported = doc.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];

@@ -1,3 +1,4 @@
+import { accountId } from './profile-fields.js';
 import type { ProviderDefinition } from './types.js';
 
 /** The fields of Spotify's current-user document that the mapper reads. */
@@ -44,7 +45,7 @@ export const spotify: ProviderDefinition = {
     const user = ctx.json<SpotifyUser & Record<string, unknown>>(await ctx.api('/me'));
     return {
       provider: ctx.providerId,
-      id: user.id,
+      id: accountId(user.id, ctx.providerId),
       displayName: user.display_name ?? null,
       username: user.id,
       email: user.email ?? null,

@@ -6,6 +6,21 @@ export type ProviderProtocol = 'OAUTH2' | 'OIDC';
 /** RFC 6749 §2.3.1 client authentication at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
+/** A token endpoint's departures from RFC 6749 §4.1.3 / §5, declared by the provider that has them. */
+export interface TokenEndpointRules {
+  /** Request body encoding: RFC 6749's urlencoded form (default), or JSON (Notion). Revocation requests follow it. */
+  body?: 'form' | 'json';
+  /** Headers every token and revocation request needs. */
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * The error code of a token answer, whatever its HTTP status, or undefined when it reports none.
+   * Default: RFC 6749 §5.2's `error` field. Slack reports `{ok:false,error}` in HTTP 200; Notion `{object:"error",code}`.
+   */
+  errorCode?(body: Readonly<Record<string, unknown>>): string | undefined;
+  /** Error codes that, answering a refresh, mean the grant is dead, beyond RFC 6749's `invalid_grant` (X's `invalid_request`). */
+  deadGrantErrors?: readonly string[];
+}
+
 /** Normalized profile, as served by `profile(provider, sessionId)`. */
 export interface Profile {
   provider: string;
@@ -82,6 +97,36 @@ export interface ProviderDefinition {
    * `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW` replace them per deployment.
    */
   proxy?: { allow: readonly string[]; appAllow?: readonly string[] };
+  /** How this provider's token endpoint differs from RFC 6749's (body encoding, headers, error shape). */
+  tokenEndpoint?: TokenEndpointRules;
+  /**
+   * `form_post` (OAuth 2.0 Form Post Response Mode): the provider answers the authorization with a
+   * cross-site POST of an urlencoded form to the callback (Apple, whenever a scope is asked), which the
+   * gateway then accepts on `POST /callback/:provider`; other providers' callbacks are GET only.
+   */
+  responseMode?: 'query' | 'form_post';
+  /**
+   * A multi-tenant issuer (Entra's `common` / `organizations`): discovery publishes an issuer template
+   * holding `placeholder`, and an ID token's `iss` must equal that template with the token's own
+   * `claim` (Entra's `tid`) in place, so the check is made per token rather than skipped.
+   */
+  tenantIssuer?: {
+    placeholder: string;
+    claim: string;
+    /** Whether a token's tenant may sign in through the configured issuer (`organizations` refuses the consumer tenant). */
+    acceptTenant(tenant: string, configuredIssuer: string): boolean;
+  };
+  /**
+   * A client secret minted for each request instead of `<ID>_CLIENT_SECRET` (Apple's ES256 JWT).
+   * `variables` are read as `<ID>_<NAME>`; the provider is configured once they and the client id are set.
+   */
+  mintedClientSecret?: {
+    variables: readonly string[];
+    /** Problems with the variables' values, one line each, reported at boot. */
+    problems(variables: Readonly<Record<string, string>>): string[];
+    /** `audience` is the provider's issuer, which the secret is addressed to. */
+    mint(input: { clientId: string; audience: string; variables: Readonly<Record<string, string>> }): Promise<string>;
+  };
   /** Revocation other than RFC 7009 at `revocationUrl` (GitHub's grant deletion API). */
   revoke?(ctx: ProviderCallContext): Promise<void>;
   fetchProfile(ctx: ProviderCallContext): Promise<Profile>;

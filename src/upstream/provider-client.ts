@@ -1,5 +1,5 @@
 import type { ConnectionRecord } from '../auth/records.js';
-import { authenticateClient } from '../auth/token-endpoint.js';
+import { authenticateClient, encodeBody } from '../auth/token-endpoint.js';
 import type { RuntimeProvider } from '../providers/registry.js';
 import type { ProviderCallContext } from '../providers/types.js';
 import { EtagCache } from './etag-cache.js';
@@ -105,14 +105,15 @@ export class ProviderClient {
   private async revokeRfc7009(provider: RuntimeProvider, url: string, clientAuth: string, connection: ConnectionRecord): Promise<void> {
     const token = connection.refreshToken ?? connection.accessToken;
     const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    authenticateClient(provider, clientAuth, form, headers);
+    const rules = provider.definition.tokenEndpoint ?? {};
+    const headers: Record<string, string> = { ...rules.headers };
+    await authenticateClient(provider, clientAuth, form, headers);
     const response = await this.upstream.send({
       provider: provider.id,
       method: 'POST',
       url,
       headers,
-      body: form.toString(),
+      body: encodeBody(rules, form, headers),
       idempotent: true,
     });
     if (response.status !== 200) throw apiError(response, provider.id);

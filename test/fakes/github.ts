@@ -96,6 +96,7 @@ export class FakeGithub extends OAuthFake {
   constructor(private readonly opts: FakeGithubOptions = {}) {
     super({ clientId: 'github-client', clientSecret: 'github-secret' }, opts);
     this.codePrefix = 'gh';
+    this.revokeRoute = { path: `/api/v3/applications/${this.clientId}/grant`, method: 'DELETE' };
     this.remaining = opts.rateLimit ?? 5000;
   }
 

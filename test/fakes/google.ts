@@ -61,6 +61,7 @@ export class FakeGoogle extends OAuthFake {
   constructor(opts: FakeGoogleOptions = {}) {
     super({ clientId: 'google-client.apps.googleusercontent.com', clientSecret: 'google-secret' }, opts);
     this.codePrefix = '4/0A'; // real codes contain "/", which must survive URL encoding
+    this.revokeRoute = { path: '/revoke', method: 'POST' };
     this.user = {
       sub: '110169484474386276334',
       email: 'ada.lovelace@gmail.com',

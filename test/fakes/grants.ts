@@ -32,13 +32,14 @@ export interface AccessRecord {
 export type CodeProblem = 'unknown' | 'reused' | 'client' | 'expired' | 'redirect_uri' | 'pkce';
 
 export class GrantTable {
-  private readonly codes = new Map<string, { grant: Grant; challenge: string; expiresAt: number; used: boolean }>();
+  /** `challenge` is undefined for a provider without PKCE: the verifier is then not checked. */
+  private readonly codes = new Map<string, { grant: Grant; challenge?: string; expiresAt: number; used: boolean }>();
   private readonly access = new Map<string, AccessRecord>();
   private readonly refresh = new Map<string, { grant: Grant; revoked: boolean }>();
 
   constructor(private readonly codeTtlMs: number) {}
 
-  issueCode(grant: Grant, challenge: string, prefix = ''): string {
+  issueCode(grant: Grant, challenge: string | undefined, prefix = ''): string {
     const code = randomToken(prefix);
     this.codes.set(code, { grant, challenge, expiresAt: Date.now() + this.codeTtlMs, used: false });
     return code;
@@ -53,7 +54,7 @@ export class GrantTable {
     if (rec.grant.clientId !== clientId) return 'client';
     if (Date.now() > rec.expiresAt) return 'expired';
     if (redirectUri !== rec.grant.redirectUri) return 'redirect_uri';
-    if (!verifier || !VERIFIER.test(verifier) || s256(verifier) !== rec.challenge) return 'pkce';
+    if (rec.challenge !== undefined && (!verifier || !VERIFIER.test(verifier) || s256(verifier) !== rec.challenge)) return 'pkce';
     return rec.grant;
   }
 

@@ -4,7 +4,16 @@
  */
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { FakeServer, formBody, parseJson, sendText, type Exchange, type RecordedRequest } from './fake-server.js';
+import {
+  FakeServer,
+  formBody,
+  parseJson,
+  sendText,
+  type Endpoint,
+  type Exchange,
+  type Failure,
+  type RecordedRequest,
+} from './fake-server.js';
 import { GrantTable, S256_CHALLENGE, type Grant } from './grants.js';
 
 /** RFC 6749 §5.1: token responses must not be cached. */
@@ -41,12 +50,42 @@ export interface CommonOptions {
 
 type ClientAuth = { ok: true } | { ok: false; error: 'invalid_client' | 'invalid_request'; description: string };
 
-export abstract class OAuthFake extends FakeServer {
+/**
+ * What the shared per-provider suite (test/integration/providers/provider.suite.ts) drives: every
+ * fake built on OAuthFake has it, so an adapter only says how to start one.
+ */
+export interface SuiteFake {
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Absolute URL of the token endpoint, for requests the gateway would never make (a wrong client auth). */
+  readonly tokenEndpoint: string;
+  readonly requests: RecordedRequest[];
+  authorize(authorizationUrl: string, opts?: { deny?: boolean }): Promise<URL>;
+  env(): Record<string, string>;
+  close(): Promise<void>;
+  expireAccessTokens(): void;
+  revokeAll(): void;
+  tokenRequests(grantType?: string): RecordedRequest[];
+  /** Requests that reached the provider's revocation endpoint (none when it has none). */
+  revocationRequests(): RecordedRequest[];
+  count(pathname: string, method?: string): number;
+  failNext(endpoint: Endpoint, failure: Failure, times?: number): void;
+}
+
+export abstract class OAuthFake extends FakeServer implements SuiteFake {
   readonly clientId: string;
   readonly clientSecret: string;
   protected readonly grants: GrantTable;
   protected abstract readonly tokenPath: string;
+  /** The revocation endpoint's path and method, when the provider has one. */
+  protected revokeRoute?: { path: string; method: string };
   protected codePrefix = '';
+  /**
+   * 'required': the authorization request must carry an S256 challenge and the exchange its verifier.
+   * 'ignored': the provider does not implement PKCE (RFC 7636 §5: unknown parameters are ignored).
+   */
+  protected pkce: 'required' | 'ignored' = 'required';
   private readonly redirectUris: string[] | undefined;
 
   constructor(defaults: { clientId: string; clientSecret: string }, opts: CommonOptions) {
@@ -70,6 +109,10 @@ export abstract class OAuthFake extends FakeServer {
   protected extraRedirectParams(_grant: Grant): Record<string, string> {
     return {};
   }
+  /** The error a refused consent redirects with (RFC 6749 §4.1.2.1); some providers use their own names. */
+  protected denial(): Record<string, string> {
+    return { error: 'access_denied', error_description: 'The user denied the request' };
+  }
 
   /** Plays the user at the consent screen; returns the Location the provider redirects the browser to. */
   async authorize(authorizationUrl: string, opts: { deny?: boolean } = {}): Promise<URL> {
@@ -80,6 +123,15 @@ export abstract class OAuthFake extends FakeServer {
     const { status, location, body } = await get(target, opts.deny ? { 'x-fake-consent': 'deny' } : {});
     if (status !== 302 || !location) throw new Error(`authorization request rejected (${status}): ${body}`);
     return new URL(location);
+  }
+
+  get tokenEndpoint(): string {
+    return `${this.url}${this.tokenPath}`;
+  }
+
+  revocationRequests(): RecordedRequest[] {
+    const route = this.revokeRoute;
+    return route ? this.requests.filter((r) => r.path === route.path && r.method === route.method) : [];
   }
 
   expireAccessTokens(): void {
@@ -114,8 +166,11 @@ export abstract class OAuthFake extends FakeServer {
     // RFC 6749 §4.1.2 / §4.1.2.1; RFC 9207 adds iss to both success and error responses.
     const fields: Record<string, string> =
       ex.headers['x-fake-consent'] === 'deny'
-        ? { error: 'access_denied', error_description: 'The user denied the request' }
-        : { code: this.grants.issueCode(grant, q.get('code_challenge')!, this.codePrefix), ...this.extraRedirectParams(grant) };
+        ? this.denial()
+        : {
+            code: this.grants.issueCode(grant, this.pkce === 'required' ? q.get('code_challenge')! : undefined, this.codePrefix),
+            ...this.extraRedirectParams(grant),
+          };
     fields.state = q.get('state')!;
     const iss = this.issuer();
     if (iss) fields.iss = iss;
@@ -160,8 +215,10 @@ export abstract class OAuthFake extends FakeServer {
     }
     if (q.get('response_type') !== 'code') return 'unsupported_response_type: response_type must be code';
     if (!q.get('state')) return 'invalid_request: state is required';
-    if (!S256_CHALLENGE.test(q.get('code_challenge') ?? '')) return 'invalid_request: code_challenge missing or malformed';
-    if (q.get('code_challenge_method') !== 'S256') return 'invalid_request: code_challenge_method must be S256';
+    if (this.pkce === 'required') {
+      if (!S256_CHALLENGE.test(q.get('code_challenge') ?? '')) return 'invalid_request: code_challenge missing or malformed';
+      if (q.get('code_challenge_method') !== 'S256') return 'invalid_request: code_challenge_method must be S256';
+    }
     return this.checkAuthorizeExtra(q);
   }
 }

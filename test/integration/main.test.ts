@@ -90,6 +90,12 @@ describe('the gateway process', () => {
             { id: 'spotify', configured: false },
             { id: 'github', configured: false },
             { id: 'google', configured: false },
+            { id: 'microsoft-entra-id', configured: false },
+            { id: 'apple', configured: false },
+            { id: 'slack', configured: false },
+            { id: 'x', configured: false },
+            { id: 'zoom', configured: false },
+            { id: 'notion', configured: false },
             { id: 'demo', configured: true },
           ],
         },
@@ -116,7 +122,17 @@ describe('the gateway process', () => {
         body: JSON.stringify({ query: '{ providers { id } }' }),
       });
       const { data } = (await res.json()) as { data: { providers: Array<{ id: string }> } };
-      expect(data.providers.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+      expect(data.providers.map((p) => p.id)).toEqual([
+        'spotify',
+        'github',
+        'google',
+        'microsoft-entra-id',
+        'apple',
+        'slack',
+        'x',
+        'zoom',
+        'notion',
+      ]);
       expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
     } finally {
       child.kill('SIGTERM');

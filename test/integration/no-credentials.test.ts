@@ -11,12 +11,35 @@ describe('a gateway started with no provider credentials', () => {
 
   it('lists the built-in providers as not configured', async () => {
     const { providers } = await gw.request(ProvidersDocument, {});
-    expect(providers.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+    expect(providers.map((p) => p.id)).toEqual([
+      'spotify',
+      'github',
+      'google',
+      'microsoft-entra-id',
+      'apple',
+      'slack',
+      'x',
+      'zoom',
+      'notion',
+    ]);
     expect(providers.every((p) => !p.configured)).toBe(true);
     const google = providers.find((p) => p.id === 'google')!;
     expect(google).toMatchObject({ name: 'Google', protocol: 'OIDC', supportsRefresh: true, supportsRevocation: true });
     expect(google.defaultScopes).toEqual(['openid', 'email', 'profile']);
     expect(providers.find((p) => p.id === 'spotify')).toMatchObject({ protocol: 'OAUTH2', supportsRevocation: false });
+    const summary = (id: string) => {
+      const p = providers.find((provider) => provider.id === id)!;
+      return [p.protocol, p.supportsRefresh, p.supportsRevocation].join(' ');
+    };
+    // Entra has no revocation endpoint; the others revoke (Slack through auth.revoke).
+    expect(['microsoft-entra-id', 'apple', 'slack', 'x', 'zoom', 'notion'].map(summary)).toEqual([
+      'OIDC true false',
+      'OIDC true true',
+      'OIDC true true',
+      'OAUTH2 true true',
+      'OAUTH2 true true',
+      'OAUTH2 true true',
+    ]);
   });
 
   it('refuses startAuth on an unconfigured provider with PROVIDER_NOT_CONFIGURED (400)', async () => {

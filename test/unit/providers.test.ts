@@ -4,7 +4,12 @@ import type { JWTPayload } from 'jose';
 import { AppError } from '../../src/errors/app-error.js';
 import { ErrorCode } from '../../src/errors/codes.js';
 import { builtinProviders } from '../../src/providers/index.js';
+import { apple } from '../../src/providers/apple.js';
 import { github } from '../../src/providers/github.js';
+import { microsoftEntraId } from '../../src/providers/microsoft-entra-id.js';
+import { notion } from '../../src/providers/notion.js';
+import { slack } from '../../src/providers/slack.js';
+import { x } from '../../src/providers/x.js';
 import { google } from '../../src/providers/google.js';
 import { oidcProfile } from '../../src/providers/oidc.js';
 import { spotify } from '../../src/providers/spotify.js';
@@ -250,14 +255,27 @@ describe('OpenID Connect profile (Google)', () => {
 });
 
 describe('built-in provider definitions', () => {
-  it('are Spotify, GitHub and Google', () => {
-    expect(builtinProviders.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+  it('are Spotify, GitHub, Google and the provider catalog', () => {
+    expect(builtinProviders.map((p) => p.id)).toEqual([
+      'spotify',
+      'github',
+      'google',
+      'microsoft-entra-id',
+      'apple',
+      'slack',
+      'x',
+      'zoom',
+      'notion',
+    ]);
   });
 
-  it.each(builtinProviders.map((p) => [p.id, p] as const))('%s has a lowercase id, a name and default scopes', (_id, definition) => {
+  // Zoom and Notion take no scopes: their permissions are set on the app (the URL then carries no `scope`).
+  const SCOPELESS = ['zoom', 'notion'];
+  it.each(builtinProviders.map((p) => [p.id, p] as const))('%s has a lowercase id, a name and default scopes', (id, definition) => {
     expect(definition.id).toMatch(/^[a-z0-9-]+$/);
     expect(definition.name.length).toBeGreaterThan(0);
-    expect(definition.defaultScopes.length).toBeGreaterThan(0);
+    if (SCOPELESS.includes(id)) expect(definition.defaultScopes).toEqual([]);
+    else expect(definition.defaultScopes.length).toBeGreaterThan(0);
     for (const scope of definition.defaultScopes) expect(scope).toMatch(/^\S+$/);
   });
 
@@ -284,5 +302,84 @@ describe('built-in provider definitions', () => {
       defaultScopes: ['openid', 'email', 'profile'],
     });
     expect(google.authorizationParams).toMatchObject({ access_type: 'offline', prompt: 'consent' });
+  });
+});
+
+describe('catalog provider profiles: a field the provider does not send is null', () => {
+  const claims = (extra: Record<string, unknown>): JWTPayload => ({
+    iss: 'https://issuer',
+    aud: 'client-id',
+    sub: 'subject-1',
+    iat: 1,
+    exp: 2,
+    ...extra,
+  });
+
+  it('Apple reads email_verified as the string "true" or a boolean, and has no name, avatar or e-mail unless sent', async () => {
+    for (const [value, expected] of [
+      ['true', true],
+      [true, true],
+      ['false', false],
+      [false, false],
+    ] as const) {
+      const { ctx } = fakeContext('apple', {}, { idTokenClaims: claims({ email: 'a@privaterelay.appleid.com', email_verified: value }) });
+      expect((await apple.fetchProfile(ctx)).emailVerified).toBe(expected);
+    }
+    const { ctx, calls } = fakeContext('apple', {}, { idTokenClaims: claims({}) });
+    expect(await apple.fetchProfile(ctx)).toMatchObject({
+      id: 'subject-1',
+      email: null,
+      emailVerified: null,
+      displayName: null,
+      avatarUrl: null,
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('Entra reports its e-mail unverified unless xms_edov is true, and no e-mail as null', async () => {
+    const profile = async (extra: Record<string, unknown>) =>
+      microsoftEntraId.fetchProfile(fakeContext('microsoft-entra-id', {}, { idTokenClaims: claims(extra) }).ctx);
+    expect((await profile({ email: 'a@contoso.com', email_verified: true })).emailVerified).toBe(false);
+    expect((await profile({ email: 'a@contoso.com', xms_edov: true })).emailVerified).toBe(true);
+    expect(await profile({})).toMatchObject({ email: null, emailVerified: null });
+  });
+
+  it('X serves no e-mail without confirmed_email, and refuses a document without data.id', async () => {
+    const path = '/users/me?user.fields=profile_image_url,confirmed_email';
+    const bare = fakeContext('x', { [path]: jsonResponse('{"data":{"id":"12","username":"ada"}}') }).ctx;
+    expect(await x.fetchProfile(bare)).toMatchObject({ id: '12', email: null, emailVerified: null, displayName: null, avatarUrl: null });
+    const broken = fakeContext('x', { [path]: jsonResponse('{"errors":[{"message":"nope"}]}') }).ctx;
+    await expect(x.fetchProfile(broken)).rejects.toMatchObject({ code: ErrorCode.PROVIDER_ERROR, provider: 'x' });
+  });
+
+  it('Notion maps the bot owner, and refuses a workspace-owned token that names no person', async () => {
+    const owner = { type: 'user', user: { object: 'user', id: 'person-1', name: null, avatar_url: null, type: 'person', person: {} } };
+    const me = (bot: unknown) => jsonResponse(JSON.stringify({ object: 'user', id: 'bot-1', type: 'bot', bot }));
+    expect(await notion.fetchProfile(fakeContext('notion', { '/users/me': me({ owner }) }).ctx)).toMatchObject({
+      id: 'person-1',
+      email: null,
+      emailVerified: null,
+      displayName: null,
+    });
+    const workspace = fakeContext('notion', { '/users/me': me({ owner: { type: 'workspace', workspace: true } }) }).ctx;
+    await expect(notion.fetchProfile(workspace)).rejects.toMatchObject({ code: ErrorCode.PROVIDER_ERROR, provider: 'notion' });
+  });
+
+  it('Slack refuses a userinfo answer about another user than the ID token', async () => {
+    const info = jsonResponse('{"ok":true,"sub":"U-OTHER","email":"mallory@evil.example"}');
+    const { ctx } = fakeContext('slack', { '/openid.connect.userInfo': info }, { idTokenClaims: claims({ sub: 'U-ADA' }) });
+    await expect(slack.fetchProfile(ctx)).rejects.toMatchObject({ code: ErrorCode.PROVIDER_ERROR, provider: 'slack' });
+  });
+
+  it('Entra admits tenants by the configured endpoint: organizations refuses personal accounts, consumers admits only them', () => {
+    const consumer = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    const accept = microsoftEntraId.tenantIssuer!.acceptTenant;
+    const at = (segment: string) => `https://login.microsoftonline.com/${segment}/v2.0`;
+    expect([accept(consumer, at('common')), accept('72f988bf-86f1-41af-91ab-2d7cd011db47', at('common'))]).toEqual([true, true]);
+    expect([accept(consumer, at('organizations')), accept('72f988bf-86f1-41af-91ab-2d7cd011db47', at('organizations'))]).toEqual([
+      false,
+      true,
+    ]);
+    expect([accept(consumer, at('consumers')), accept('72f988bf-86f1-41af-91ab-2d7cd011db47', at('consumers'))]).toEqual([true, false]);
   });
 });
