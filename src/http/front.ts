@@ -107,7 +107,9 @@ export function createFrontServer(config: FrontConfig, logger: Logger): Server {
         'connection closed: request not received within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS',
       );
     }
-    if (error.code !== 'ECONNRESET' && socket.writable && socket.bytesWritten === 0) {
+    // A kept-alive socket has written earlier answers: what matters is whether the current one started.
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code !== 'ECONNRESET' && socket.writable && !current?.headersSent) {
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();

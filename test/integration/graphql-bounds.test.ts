@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestGateway, type TestGateway } from './harness.js';
+import { GRAPHQL_RESPONSE, startTestGateway, type TestGateway } from './harness.js';
 
 /** The review's document: 300 chained fragments, ~13 KiB, under the token limit (~2 700 tokens). */
 const chain = (n: number) =>
@@ -10,7 +10,7 @@ const chain = (n: number) =>
 async function post(gw: TestGateway, query: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${gw.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE, ...headers },
     body: JSON.stringify({ query }),
   });
   return {

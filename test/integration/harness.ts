@@ -136,6 +136,8 @@ export async function startTestGateway(
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       START_AUTH_RATE_LIMIT: '0',
+      // Every test client is 127.0.0.1: the per-address cap has tests of its own (connection-limits).
+      MAX_CONNECTIONS_PER_CLIENT: '0',
       DEMO_PROVIDER: 'false',
       ...env,
     },
