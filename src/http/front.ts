@@ -88,8 +88,8 @@ export function createFrontServer(config: FrontConfig, logger: Logger): Server {
     req.socket.setTimeout(0);
   });
 
-  // Node's default answers to a request it cannot parse or that came too slowly, plus a warning for
-  // the time-outs (node's lib/_http_server.js socketOnError).
+  // Node's default answers to a request it cannot parse or that came too slowly (lib/_http_server.js
+  // socketOnError, which a listener replaces), plus a warning for the time-outs.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const status =
       error.code === 'HPE_HEADER_OVERFLOW'
@@ -107,9 +107,9 @@ export function createFrontServer(config: FrontConfig, logger: Logger): Server {
         'connection closed: request not received within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS',
       );
     }
-    // A kept-alive socket has written earlier answers: what matters is whether the current one started.
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code !== 'ECONNRESET' && socket.writable && !current?.headersSent) {
+    // As Node does: answer only when no answer of this connection is half-written.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();
@@ -117,16 +117,35 @@ export function createFrontServer(config: FrontConfig, logger: Logger): Server {
   return server;
 }
 
+/** How long, and how much, a closing connection still reads and discards (see closeAfterUnreadBody). */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 1024 * 1024;
+
 /**
- * A request whose body the route did not read in full (a 413, a route that takes no body) is
- * answered with `Connection: close`, and the connection is closed once the answer is sent instead
- * of reading the rest of the body to reuse it.
+ * A request whose body the route does not read in full (a 413, a route that takes no body) is
+ * answered with `Connection: close`: the rest of the body is not read to reuse the connection.
+ * The close is staged (RFC 9112 §9.6): Node would destroy the socket as soon as the answer is
+ * written, and the client's body bytes still arriving would then be answered with a TCP reset that
+ * can reach the client before it reads the answer. Instead the gateway half-closes, discards what
+ * still arrives for at most LINGER_MS and LINGER_BYTES, and then closes.
  */
 export function closeAfterUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('connection', 'close');
-  res.once('finish', () => {
-    if (!req.complete) req.socket.destroySoon();
-  });
+  const socket = req.socket;
+  const closeWhenWritten = socket.destroySoon.bind(socket);
+  // Node calls destroySoon() once an answer with `Connection: close` is written (lib/_http_server.js).
+  socket.destroySoon = () => {
+    if (req.complete) return closeWhenWritten();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+    let discarded = 0;
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) socket.destroy();
+    });
+    req.resume();
+  };
 }
 
 /** Whether the request announces a body (RFC 9112 §6.3: a Content-Length above 0, or Transfer-Encoding). */

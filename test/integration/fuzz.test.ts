@@ -410,7 +410,9 @@ describe('the gateway under generated and malformed input', () => {
 
   beforeAll(async () => {
     [fake, spotify] = await Promise.all([startFakeGithub(), startFakeSpotify()]);
-    gw = await startTestGateway({ ...fake.env(), ...spotify.env() });
+    // /graphql bodies up to MAX_BODY_BYTES (1 MiB), not the default 64 KiB: values of about 1 MB must
+    // reach argument validation here.
+    gw = await startTestGateway({ ...fake.env(), ...spotify.env(), GRAPHQL_MAX_BODY_BYTES: '1048576' });
     port = Number(new URL(gw.url).port);
     ({ sessionId } = await connect(gw, fake, 'github'));
     doomed = await Promise.all([1, 2, 3].map(async () => (await connect(gw, spotify, 'spotify')).sessionId));
@@ -555,7 +557,7 @@ describe('the gateway under generated and malformed input', () => {
 
   it('refuses abusive documents before execution with BAD_USER_INPUT (400), and keeps introspection working', async () => {
     const inspector = new Inspector();
-    // Under the pre-pass's alias bound (40) and the parser's token limit, so the cost rule is the one that refuses.
+    // 30 aliases: within the document pre-pass (40), so the cost rule is what refuses it.
     const flood = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: providers { id }`).join(' ')} }`;
     const refused = await post(JSON.stringify({ query: flood }));
     inspector.check('alias flood', refused);

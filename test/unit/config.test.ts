@@ -77,6 +77,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }, ids).introspection).toBe(true);
     expect(loadConfig({ NODE_ENV: 'development', GRAPHQL_INTROSPECTION: 'false' }, ids).introspection).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }, ids).introspection).toBe(true);
+    // SEC-15: a production spelled another way is still production, never development defaults.
+    for (const NODE_ENV of ['Production', 'PRODUCTION', ' production ']) {
+      expect(loadConfig({ NODE_ENV }, ids)).toMatchObject({
+        production: true,
+        introspection: false,
+        examplePage: false,
+        demoProvider: false,
+      });
+    }
   });
 
   it("accepts the old connector's REDIRECT_URI as Spotify's redirect URI", () => {
@@ -223,6 +232,44 @@ describe('STORE_NAMESPACE', () => {
   it('refuses braces, which would change the Redis Cluster hash tag of every key', () => {
     expect(() => loadConfig({ STORE_NAMESPACE: '{gw}' }, [])).toThrow(/STORE_NAMESPACE: "\{gw\}" must be letters, digits/);
     expect(loadConfig({ STORE_NAMESPACE: 'tenant-a:gw' }, []).storeNamespace).toBe('tenant-a:gw');
+  });
+
+  it('bounds the HTTP front by default, and lists every bad front variable', () => {
+    expect(loadConfig({}, ids)).toMatchObject({
+      trustedProxies: [],
+      trustedProxyHeader: 'x-forwarded-for',
+      graphqlMaxBodyBytes: 65536,
+      graphqlMaxTokens: 3000,
+      firstByteTimeoutMs: 5000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 1000,
+      maxConnectionsPerClient: 64,
+      metricsHost: '127.0.0.1',
+    });
+    expect(loadConfig({}, ids).metricsToken).toBeUndefined();
+    expect(loadConfig({}, ids).metricsPort).toBeUndefined();
+    // A /graphql body is a body: MAX_BODY_BYTES bounds it too.
+    expect(loadConfig({ MAX_BODY_BYTES: '4096' }, ids).graphqlMaxBodyBytes).toBe(4096);
+    const problems = problemsOf({
+      TRUSTED_PROXIES: '10.0.0.0/8,nope',
+      TRUSTED_PROXY_HEADER: 'x-real-ip',
+      HTTP_HEADERS_TIMEOUT_MS: '20000',
+      HTTP_REQUEST_TIMEOUT_MS: '10000',
+      MAX_CONNECTIONS_PER_CLIENT: '-1',
+      METRICS_TOKEN: 'short',
+      METRICS_PORT: 'x',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^TRUSTED_PROXIES: "nope"/),
+      expect.stringMatching(/^HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/),
+      expect.stringMatching(/^METRICS_TOKEN: must be at least 16 characters/),
+      expect.stringMatching(/^METRICS_PORT: "x"/),
+      expect.stringMatching(/^TRUSTED_PROXY_HEADER: "x-real-ip" must be one of x-forwarded-for, forwarded/),
+      expect.stringMatching(/^MAX_CONNECTIONS_PER_CLIENT: "-1"/),
+    ]);
+    expect(problems.join('\n')).not.toContain('short');
   });
 });
 
