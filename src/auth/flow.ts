@@ -66,7 +66,7 @@ export class AuthFlow {
       response_type: 'code',
       client_id: provider.clientId,
       redirect_uri: record.redirectUri,
-      scope: record.scopes.join(' '),
+      scope: record.scopes.join(provider.definition.scopeSeparator ?? ' '),
       state,
       code_challenge: pkceChallenge(record.codeVerifier),
       code_challenge_method: 'S256',

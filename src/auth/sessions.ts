@@ -151,7 +151,10 @@ export class Sessions {
   private async revokeRfc7009(provider: RuntimeProvider, url: string, clientAuth: string, connection: ConnectionRecord): Promise<void> {
     const token = connection.refreshToken ?? connection.accessToken;
     const form = new URLSearchParams({ token, token_type_hint: connection.refreshToken ? 'refresh_token' : 'access_token' });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    const headers: Record<string, string> = {
+      ...provider.definition.tokenHeaders,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     authenticateClient(provider, clientAuth, form, headers);
     const response = await this.upstream.send({
       provider: provider.id,
@@ -161,7 +164,8 @@ export class Sessions {
       body: form.toString(),
       idempotent: true,
     });
-    if (response.status !== 200) throw apiError(response, provider.id);
+    // RFC 7009 §2.2 answers 200; some servers (Reddit) answer 204 No Content.
+    if (response.status < 200 || response.status >= 300) throw apiError(response, provider.id);
   }
 
   /**

@@ -15,7 +15,7 @@ export interface TokenSet {
 
 export type TokenGrant =
   | { grant_type: 'authorization_code'; code: string; redirect_uri: string; code_verifier: string }
-  | { grant_type: 'refresh_token'; refresh_token: string };
+  | { grant_type: 'refresh_token'; refresh_token: string; redirect_uri?: string };
 
 /** Error codes meaning the grant itself is dead (RFC 6749 §5.2, and GitHub's names for them). */
 const DEAD_GRANT = new Set(['invalid_grant', 'bad_refresh_token', 'bad_verification_code', 'expired_token', 'unauthorized_client']);
@@ -32,8 +32,12 @@ export async function requestTokens(
   clientAuth: string,
   grant: TokenGrant,
 ): Promise<TokenSet> {
-  const form = new URLSearchParams(grant);
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+  const form = new URLSearchParams(Object.entries(grant).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const headers: Record<string, string> = {
+    ...provider.definition.tokenHeaders,
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  };
   authenticateClient(provider, clientAuth, form, headers);
   const response = await upstream.send({
     provider: provider.id,
@@ -46,7 +50,7 @@ export async function requestTokens(
 
   const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
   const refreshing = grant.grant_type === 'refresh_token';
-  const error = typeof body.error === 'string' ? body.error : undefined;
+  const error = typeof body.error === 'string' ? body.error : provider.definition.tokenError?.(body, response.status);
   if (error || response.status < 200 || response.status >= 300) {
     if (refreshing && error && DEAD_GRANT.has(error)) {
       throw new AppError(ErrorCode.REAUTH_REQUIRED, `${provider.definition.name} no longer accepts this connection; connect again.`, {

@@ -1,10 +1,11 @@
+import { discord } from './discord.js';
 import { github } from './github.js';
 import { google } from './google.js';
 import { spotify } from './spotify.js';
 import type { ProviderDefinition } from './types.js';
 
 /** The providers built into the gateway. Adding one: a file beside this one and a line here. */
-export const builtinProviders: readonly ProviderDefinition[] = [spotify, github, google];
+export const builtinProviders: readonly ProviderDefinition[] = [spotify, github, google, discord];
 
 export { ProviderRegistry, RuntimeProvider } from './registry.js';
 export type * from './types.js';

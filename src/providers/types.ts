@@ -47,7 +47,10 @@ export interface ProviderCallContext {
   /** The validated ID token's claims (OIDC providers). */
   idTokenClaims?: JWTPayload;
   /** Calls the provider's API with the access token and the provider's own API headers. */
-  api(pathOrUrl: string, init?: { method?: 'GET' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<UpstreamResponse>;
+  api(
+    pathOrUrl: string,
+    init?: { method?: 'GET' | 'POST' | 'DELETE'; headers?: Record<string, string>; body?: string },
+  ): Promise<UpstreamResponse>;
   /** Parses a 2xx JSON answer, or throws the error code that the status means. */
   json<T>(response: UpstreamResponse): T;
 }
@@ -74,6 +77,17 @@ export interface ProviderDefinition {
   authorizationParams?: Record<string, string>;
   /** Headers every API call needs (GitHub rejects requests without a User-Agent). */
   apiHeaders?: Record<string, string>;
+  /** Headers every token and revocation request needs (Reddit limits requests without a descriptive User-Agent). */
+  tokenHeaders?: Record<string, string>;
+  /** What joins requested scopes in the authorization request: RFC 6749 §3.3 says a space; Strava wants commas. */
+  scopeSeparator?: string;
+  /** The server requires the registered `redirect_uri` on refresh requests too (GitLab, Doorkeeper). */
+  redirectUriOnRefresh?: boolean;
+  /**
+   * Reads an error body that is not RFC 6749 §5.2 (`{ error }`) into its RFC 6749 error code, so the
+   * flow can tell a dead grant from a broken server: Strava's `{ message, errors: [...] }`.
+   */
+  tokenError?(body: Record<string, unknown>, status: number): string | undefined;
   supportsRefresh: boolean;
   /**
    * Provider API calls through `providerRequest` / `callProvider` (default deny). Each rule is

@@ -4,3 +4,4 @@ export * from './oauth-core.js';
 export * from './spotify.js';
 export * from './github.js';
 export * from './google.js';
+export * from './discord.js';
