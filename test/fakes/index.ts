@@ -5,3 +5,4 @@ export * from './spotify.js';
 export * from './github.js';
 export * from './google.js';
 export * from './discord.js';
+export * from './dropbox.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/errors/app-error.js';
 import { discord } from '../../src/providers/discord.js';
+import { dropbox } from '../../src/providers/dropbox.js';
 import type { ProviderCallContext, ProviderDefinition } from '../../src/providers/types.js';
 import { apiError, parseJson, type UpstreamResponse } from '../../src/upstream/upstream.js';
 
@@ -55,5 +56,18 @@ describe('Discord profile', () => {
   it('refuses a user object without an id as PROVIDER_ERROR', async () => {
     await expect(mapProfile(discord, { username: 'u' })).rejects.toMatchObject({ code: 'PROVIDER_ERROR', provider: 'discord' });
     await expect(mapProfile(discord, { username: 'u' })).rejects.toBeInstanceOf(AppError);
+  });
+});
+
+describe('Dropbox profile', () => {
+  it('reads the account with a bodiless POST, and keeps a missing photo null', async () => {
+    const calls: Array<{ path: string; init?: unknown }> = [];
+    const document = { account_id: 'dbid:x', name: { display_name: 'D' }, email: 'd@example.com', email_verified: false };
+    const response: UpstreamResponse = { status: 200, headers: {}, text: JSON.stringify(document) };
+    const profile = await mapProfile(dropbox, document, {
+      api: async (path, init) => (calls.push({ path, init }), response),
+    });
+    expect(calls).toEqual([{ path: '/2/users/get_current_account', init: { method: 'POST' } }]);
+    expect(profile).toMatchObject({ id: 'dbid:x', emailVerified: false, avatarUrl: null });
   });
 });

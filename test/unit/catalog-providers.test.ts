@@ -3,7 +3,9 @@ import { describe, expect, it } from '@jest/globals';
 import { builtinProviders } from '../../src/providers/index.js';
 
 /** The providers added from the catalog: each ships a guide, documented variables and a read-only allow-list. */
-const CATALOG = ['discord'];
+const CATALOG = ['discord', 'dropbox'];
+/** Providers whose API is RPC over POST: their read-only calls are POSTs. */
+const RPC = new Set(['dropbox']);
 const root = new URL('../../', import.meta.url);
 const envExample = readFileSync(new URL('.env.example', root), 'utf8');
 
@@ -28,7 +30,7 @@ describe.each(CATALOG)('catalog provider %s', (id) => {
 
   it('declares a read-only proxy allow-list', () => {
     expect(definition.proxy?.allow.length).toBeGreaterThan(0);
-    for (const rule of definition.proxy!.allow) expect(rule).toMatch(/^GET \/\S*$/);
+    for (const rule of definition.proxy!.allow) expect(rule).toMatch(RPC.has(id) ? /^(GET|POST) \/\S*$/ : /^GET \/\S*$/);
   });
 
   it('uses https endpoints', () => {
