@@ -6,3 +6,5 @@ export * from './github.js';
 export * from './google.js';
 export * from './discord.js';
 export * from './dropbox.js';
+export * from './gitlab.js';
+export * from './oidc-keys.js';
