@@ -3,11 +3,12 @@ import { dropbox } from './dropbox.js';
 import { github } from './github.js';
 import { gitlab } from './gitlab.js';
 import { google } from './google.js';
+import { linkedin } from './linkedin.js';
 import { spotify } from './spotify.js';
 import type { ProviderDefinition } from './types.js';
 
 /** The providers built into the gateway. Adding one: a file beside this one and a line here. */
-export const builtinProviders: readonly ProviderDefinition[] = [spotify, github, google, gitlab, discord, dropbox];
+export const builtinProviders: readonly ProviderDefinition[] = [spotify, github, google, gitlab, discord, dropbox, linkedin];
 
 export { ProviderRegistry, RuntimeProvider } from './registry.js';
 export type * from './types.js';

@@ -8,3 +8,4 @@ export * from './discord.js';
 export * from './dropbox.js';
 export * from './gitlab.js';
 export * from './oidc-keys.js';
+export * from './linkedin.js';
