@@ -9,3 +9,4 @@ export * from './dropbox.js';
 export * from './gitlab.js';
 export * from './oidc-keys.js';
 export * from './linkedin.js';
+export * from './reddit.js';

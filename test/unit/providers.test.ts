@@ -251,7 +251,16 @@ describe('OpenID Connect profile (Google)', () => {
 
 describe('built-in provider definitions', () => {
   it('are Spotify, GitHub, Google and the catalog providers, in order', () => {
-    expect(builtinProviders.map((p) => p.id)).toEqual(['spotify', 'github', 'google', 'gitlab', 'discord', 'dropbox', 'linkedin']);
+    expect(builtinProviders.map((p) => p.id)).toEqual([
+      'spotify',
+      'github',
+      'google',
+      'gitlab',
+      'discord',
+      'dropbox',
+      'linkedin',
+      'reddit',
+    ]);
   });
 
   it.each(builtinProviders.map((p) => [p.id, p] as const))('%s has a lowercase id, a name and default scopes', (_id, definition) => {
