@@ -89,7 +89,7 @@ export class AuthFlow {
       client_id: provider.clientId,
       redirect_uri: record.redirectUri,
       // No scopes (Zoom's and Notion's are set on the app): no `scope`, which Zoom has refused.
-      scope: record.scopes.length > 0 ? record.scopes.join(' ') : undefined,
+      scope: record.scopes.length > 0 ? record.scopes.join(provider.definition.scopeSeparator ?? ' ') : undefined,
       response_mode: provider.definition.responseMode === 'form_post' ? 'form_post' : undefined,
       state,
       code_challenge: pkceChallenge(record.codeVerifier),

@@ -140,6 +140,7 @@ export class Refresher {
       tokens = await requestTokens(this.upstream, provider, endpoints.tokenUrl, endpoints.clientAuth, {
         grant_type: 'refresh_token',
         refresh_token: current.refreshToken,
+        redirect_uri: provider.definition.redirectUriOnRefresh ? provider.settings.redirectUri : undefined,
       });
     } catch (error) {
       this.metrics?.refreshes.inc({ provider: provider.id, result: 'failed' });

@@ -16,7 +16,7 @@ export interface TokenSet {
 
 export type TokenGrant =
   | { grant_type: 'authorization_code'; code: string; redirect_uri: string; code_verifier: string }
-  | { grant_type: 'refresh_token'; refresh_token: string }
+  | { grant_type: 'refresh_token'; refresh_token: string; redirect_uri?: string }
   /** RFC 6749 §4.4: the gateway's own token, for calls on the app's behalf. */
   | { grant_type: 'client_credentials' };
 
@@ -37,7 +37,7 @@ export async function requestTokens(
   grant: TokenGrant,
 ): Promise<TokenSet> {
   const rules = provider.definition.tokenEndpoint ?? {};
-  const form = new URLSearchParams(grant);
+  const form = new URLSearchParams(Object.entries(grant).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const headers: Record<string, string> = { accept: 'application/json', ...rules.headers };
   await authenticateClient(provider, clientAuth, form, headers);
   const response = await upstream.send({
@@ -51,7 +51,7 @@ export async function requestTokens(
 
   const body = parseTokenBody(response.text, header(response, 'content-type')) ?? {};
   const refreshing = grant.grant_type === 'refresh_token';
-  const error = rules.errorCode ? rules.errorCode(body) : typeof body.error === 'string' ? body.error : undefined;
+  const error = rules.errorCode ? rules.errorCode(body, response.status) : typeof body.error === 'string' ? body.error : undefined;
   if (error || response.status < 200 || response.status >= 300) {
     if (grant.grant_type === 'client_credentials' && (error || response.status === 400 || response.status === 401)) {
       // invalid_client, unauthorized_client, unsupported_grant_type (RFC 6749 §5.2): the app's own credentials.

@@ -10,13 +10,14 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 export interface TokenEndpointRules {
   /** Request body encoding: RFC 6749's urlencoded form (default), or JSON (Notion). Revocation requests follow it. */
   body?: 'form' | 'json';
-  /** Headers every token and revocation request needs. */
+  /** Headers every token and revocation request needs (Reddit limits requests without a descriptive User-Agent). */
   headers?: Readonly<Record<string, string>>;
   /**
    * The error code of a token answer, whatever its HTTP status, or undefined when it reports none.
-   * Default: RFC 6749 §5.2's `error` field. Slack reports `{ok:false,error}` in HTTP 200; Notion `{object:"error",code}`.
+   * Default: RFC 6749 §5.2's `error` field. Slack reports `{ok:false,error}` in HTTP 200; Notion
+   * `{object:"error",code}`; Strava `{message,errors:[...]}`.
    */
-  errorCode?(body: Readonly<Record<string, unknown>>): string | undefined;
+  errorCode?(body: Readonly<Record<string, unknown>>, status: number): string | undefined;
   /** Error codes that, answering a refresh, mean the grant is dead, beyond RFC 6749's `invalid_grant` (X's `invalid_request`). */
   deadGrantErrors?: readonly string[];
 }
@@ -62,7 +63,10 @@ export interface ProviderCallContext {
   /** The validated ID token's claims (OIDC providers). */
   idTokenClaims?: JWTPayload;
   /** Calls the provider's API with the access token and the provider's own API headers. */
-  api(pathOrUrl: string, init?: { method?: 'GET' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<UpstreamResponse>;
+  api(
+    pathOrUrl: string,
+    init?: { method?: 'GET' | 'POST' | 'DELETE'; headers?: Record<string, string>; body?: string },
+  ): Promise<UpstreamResponse>;
   /** Parses a 2xx JSON answer, or throws the error code that the status means. */
   json<T>(response: UpstreamResponse): T;
 }
@@ -89,6 +93,10 @@ export interface ProviderDefinition {
   authorizationParams?: Record<string, string>;
   /** Headers every API call needs (GitHub rejects requests without a User-Agent). */
   apiHeaders?: Record<string, string>;
+  /** What joins requested scopes in the authorization request: RFC 6749 §3.3 says a space; Strava wants commas. */
+  scopeSeparator?: string;
+  /** The server requires the registered `redirect_uri` on refresh requests too (GitLab, Doorkeeper). */
+  redirectUriOnRefresh?: boolean;
   supportsRefresh: boolean;
   /**
    * Provider API calls through `providerRequest` / `callProvider` (default deny). Each rule is

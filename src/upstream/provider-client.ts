@@ -116,6 +116,7 @@ export class ProviderClient {
       body: encodeBody(rules, form, headers),
       idempotent: true,
     });
-    if (response.status !== 200) throw apiError(response, provider.id);
+    // RFC 7009 §2.2 answers 200; some servers (Reddit) answer 204 No Content.
+    if (response.status < 200 || response.status >= 300) throw apiError(response, provider.id);
   }
 }
