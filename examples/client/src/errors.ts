@@ -25,6 +25,10 @@ export function advice(code: ErrorCode): string {
     case 'PROVIDER_NOT_CONFIGURED':
     case 'INTERNAL_SERVER_ERROR':
       return 'A bug in this client or a gateway not set up for it: report it.';
+    case 'PROXY_NOT_ALLOWED':
+      return "That provider API call is outside the gateway's allow-list for this provider.";
+    case 'APP_CREDENTIALS_FAILED':
+      return "The provider refused the gateway's own app credentials: the operator must check them.";
     case 'INVALID_STATE':
     case 'TOKEN_EXCHANGE_FAILED':
     case 'INVALID_ID_TOKEN':
