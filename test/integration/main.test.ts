@@ -44,6 +44,12 @@ describe('the gateway process', () => {
             { id: 'spotify', configured: false },
             { id: 'github', configured: false },
             { id: 'google', configured: false },
+            { id: 'gitlab', configured: false },
+            { id: 'discord', configured: false },
+            { id: 'dropbox', configured: false },
+            { id: 'linkedin', configured: false },
+            { id: 'reddit', configured: false },
+            { id: 'strava', configured: false },
             { id: 'demo', configured: true },
           ],
         },
@@ -70,7 +76,17 @@ describe('the gateway process', () => {
         body: JSON.stringify({ query: '{ providers { id } }' }),
       });
       const { data } = (await res.json()) as { data: { providers: Array<{ id: string }> } };
-      expect(data.providers.map((p) => p.id)).toEqual(['spotify', 'github', 'google']);
+      expect(data.providers.map((p) => p.id)).toEqual([
+        'spotify',
+        'github',
+        'google',
+        'gitlab',
+        'discord',
+        'dropbox',
+        'linkedin',
+        'reddit',
+        'strava',
+      ]);
       expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
     } finally {
       child.kill('SIGTERM');

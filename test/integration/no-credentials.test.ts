@@ -11,7 +11,17 @@ describe('a gateway started with no provider credentials', () => {
 
   it('lists the built-in providers as not configured', async () => {
     const { providers } = await gw.request(ProvidersDocument, {});
-    expect(providers.map((p) => p.id)).toEqual(['spotify', 'github', 'google', 'gitlab', 'discord', 'dropbox', 'linkedin', 'reddit']);
+    expect(providers.map((p) => p.id)).toEqual([
+      'spotify',
+      'github',
+      'google',
+      'gitlab',
+      'discord',
+      'dropbox',
+      'linkedin',
+      'reddit',
+      'strava',
+    ]);
     expect(providers.every((p) => !p.configured)).toBe(true);
     const google = providers.find((p) => p.id === 'google')!;
     expect(google).toMatchObject({ name: 'Google', protocol: 'OIDC', supportsRefresh: true, supportsRevocation: true });

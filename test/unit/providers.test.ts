@@ -260,6 +260,7 @@ describe('built-in provider definitions', () => {
       'dropbox',
       'linkedin',
       'reddit',
+      'strava',
     ]);
   });
 
