@@ -10,6 +10,7 @@ import { slack } from './slack.js';
 import { linkedin } from './linkedin.js';
 import { reddit } from './reddit.js';
 import { spotify } from './spotify.js';
+import { strava } from './strava.js';
 import type { ProviderDefinition } from './types.js';
 import { x } from './x.js';
 import { zoom } from './zoom.js';
@@ -30,6 +31,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [
   reddit,
   zoom,
   notion,
+  strava,
 ];
 
 export { ProviderRegistry, RuntimeProvider } from './registry.js';

@@ -17,3 +17,4 @@ export * from './gitlab.js';
 export * from './oidc-keys.js';
 export * from './linkedin.js';
 export * from './reddit.js';
+export * from './strava.js';

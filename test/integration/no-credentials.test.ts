@@ -26,6 +26,7 @@ describe('a gateway started with no provider credentials', () => {
       'reddit',
       'zoom',
       'notion',
+      'strava',
     ]);
     expect(providers.every((p) => !p.configured)).toBe(true);
     const google = providers.find((p) => p.id === 'google')!;

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/errors/app-error.js';
 import { discord } from '../../src/providers/discord.js';
 import { dropbox } from '../../src/providers/dropbox.js';
+import { reddit } from '../../src/providers/reddit.js';
+import { strava } from '../../src/providers/strava.js';
 import type { ProviderCallContext, ProviderDefinition } from '../../src/providers/types.js';
 import { apiError, parseJson, type UpstreamResponse } from '../../src/upstream/upstream.js';
 
@@ -69,5 +71,27 @@ describe('Dropbox profile', () => {
     });
     expect(calls).toEqual([{ path: '/2/users/get_current_account', init: { method: 'POST' } }]);
     expect(profile).toMatchObject({ id: 'dbid:x', emailVerified: false, avatarUrl: null });
+  });
+});
+
+describe('Strava', () => {
+  it('maps a relative placeholder avatar to null and stringifies the integer id', async () => {
+    const profile = await mapProfile(strava, { id: 42, firstname: 'A', lastname: null, profile: 'avatar/athlete/large.png' });
+    expect(profile).toMatchObject({ id: '42', displayName: 'A', avatarUrl: null, email: null, emailVerified: null });
+  });
+
+  it('reads its error shape: a refused code or refresh token is invalid_grant, anything else is left unread', () => {
+    const body = (field: string) => ({ message: 'Bad Request', errors: [{ resource: 'RefreshToken', field, code: 'invalid' }] });
+    expect(strava.tokenEndpoint!.errorCode!(body('refresh_token'), 400)).toBe('invalid_grant');
+    expect(strava.tokenEndpoint!.errorCode!(body('code'), 400)).toBe('invalid_grant');
+    expect(strava.tokenEndpoint!.errorCode!(body('client_id'), 400)).toBe('invalid_client');
+    expect(strava.tokenEndpoint!.errorCode!({ message: 'Server Error' }, 500)).toBeUndefined();
+  });
+});
+
+describe('Reddit profile', () => {
+  it('gives no e-mail even when has_verified_email is true', async () => {
+    const profile = await mapProfile(reddit, { id: 'abc', name: 'n', has_verified_email: true, icon_img: '' });
+    expect(profile).toMatchObject({ email: null, emailVerified: null, avatarUrl: null, profileUrl: 'https://www.reddit.com/user/n/' });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { builtinProviders } from '../../src/providers/index.js';
 
 /** The providers added from the catalog: each ships a guide, documented variables and a read-only allow-list. */
-const CATALOG = ['gitlab', 'discord', 'dropbox', 'linkedin', 'reddit'];
+const CATALOG = ['gitlab', 'discord', 'dropbox', 'linkedin', 'reddit', 'strava'];
 /** Providers whose API is RPC over POST: their read-only calls are POSTs. */
 const RPC = new Set(['dropbox']);
 const root = new URL('../../', import.meta.url);

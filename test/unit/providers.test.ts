@@ -271,6 +271,7 @@ describe('built-in provider definitions', () => {
       'reddit',
       'zoom',
       'notion',
+      'strava',
     ]);
   });
 
