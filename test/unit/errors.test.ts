@@ -75,8 +75,8 @@ describe('AppError', () => {
 });
 
 describe('the documentation', () => {
-  // The README's error table, and docs/proxy.md's for the codes of provider API calls.
-  const docs = ['../../README.md', '../../docs/proxy.md'].map((path) => new URL(path, import.meta.url));
+  // The README's error table.
+  const docs = ['../../README.md'].map((path) => new URL(path, import.meta.url));
 
   it('documents every error code with its status in an error table', () => {
     const rows = docs
