@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { type BrowserContext, type Page, type Request } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { pino } from 'pino';
 import { DEMO_USER, startOidcServer, type RunningOidcServer } from '../../src/demo/oidc-server.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
@@ -17,17 +18,6 @@ import { freePort, startTestGateway, type TestGateway } from '../integration/har
  */
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/e2e/', import.meta.url));
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** What the browser did on one page: the gateway calls it made, the callbacks it followed, what went wrong. */
 interface Recorded {
@@ -47,12 +37,7 @@ describe('the example page in Chromium', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
     mkdirSync(SCREENSHOTS, { recursive: true });
-    // The profile directory goes through launchPersistentContext: Playwright refuses --user-data-dir.
-    context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    context = await launchChromium(join(workDir, 'profile'));
   });
 
   afterAll(async () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { DEMO_USER, startOidcServer, type RunningOidcServer } from '../../src/demo/oidc-server.js';
 import { freePort, startTestGateway, type TestGateway } from '../integration/harness.js';
 
@@ -17,17 +18,6 @@ import { freePort, startTestGateway, type TestGateway } from '../integration/har
  */
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/client/', import.meta.url));
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The example's page and its compiled modules, on an origin of their own; the page is told where the gateway is. */
 async function serveExample(gatewayUrl: () => string): Promise<{ server: Server; origin: string }> {
@@ -75,11 +65,7 @@ describe('the example client in Chromium, from another origin', () => {
       CORS_ORIGINS: front.origin,
       FRONTEND_CALLBACK_URL: `${front.origin}/`,
     });
-    context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    context = await launchChromium(join(workDir, 'profile'));
   });
 
   afterAll(async () => {

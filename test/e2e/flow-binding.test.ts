@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { DEMO_USER, startOidcServer, type RunningOidcServer } from '../../src/demo/oidc-server.js';
 import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 import { freePort, startTestGateway, type TestGateway } from '../integration/harness.js';
@@ -18,16 +19,6 @@ import { oidcUser } from '../oidc/interaction.js';
  * normal flow still works, also for a frontend on another origin of the same site.
  */
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
 const SESSION = "localStorage.getItem('oauth-gateway.sessionId')";
 
@@ -43,9 +34,7 @@ describe('flow binding in Chromium: two browsers', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-binding-'));
-    const launch = (name: string) =>
-      chromium.launchPersistentContext(join(workDir, name), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-    [victim, attacker] = await Promise.all([launch('victim'), launch('attacker')]);
+    [victim, attacker] = await Promise.all([launchChromium(join(workDir, 'victim')), launchChromium(join(workDir, 'attacker'))]);
 
     const [port, otherPort, frontendPort] = [await freePort(), await freePort(), await freePort()];
     const urls = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${otherPort}`];

@@ -7,7 +7,7 @@
 import { formBody, parseJson, sendJson, type Exchange } from './fake-server.js';
 import type { Grant } from './grants.js';
 import { NO_STORE, OAuthFake, bearerToken, type CommonOptions } from './oauth-core.js';
-import { OidcKeys } from './oidc-keys.js';
+import { IdTokenSigner } from './id-tokens.js';
 
 export interface FakeGitlabOptions extends CommonOptions {
   /** Fields merged over the default user (id is an integer, as in GitLab's REST API). */
@@ -34,7 +34,7 @@ const INVALID_CLIENT =
 export class FakeGitlab extends OAuthFake {
   protected override tokenPath: string;
   private readonly root: string;
-  private readonly keys = new OidcKeys();
+  private readonly keys = new IdTokenSigner();
   private readonly user: GitlabUser;
 
   constructor(opts: FakeGitlabOptions = {}) {

@@ -24,6 +24,12 @@ export class IdTokenSigner {
     this.nextOverride = override;
   }
 
+  /** An ID token for `audience` issued by `issuer` now, valid `ttlSeconds`. */
+  idToken(issuer: string, audience: string, claims: Claims, ttlSeconds = 3600): Promise<string> {
+    const now = nowSeconds();
+    return this.sign({ ...claims, iss: issuer, aud: audience, iat: now, exp: now + ttlSeconds });
+  }
+
   async sign(claims: Claims): Promise<string> {
     let final = { ...claims };
     const override = this.nextOverride;

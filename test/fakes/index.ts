@@ -14,7 +14,6 @@ export * from './apple.js';
 export * from './discord.js';
 export * from './dropbox.js';
 export * from './gitlab.js';
-export * from './oidc-keys.js';
 export * from './linkedin.js';
 export * from './reddit.js';
 export * from './strava.js';

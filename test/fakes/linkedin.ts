@@ -8,7 +8,7 @@
 import { formBody, sendJson, type Exchange } from './fake-server.js';
 import type { Grant } from './grants.js';
 import { NO_STORE, OAuthFake, bearerToken, type CommonOptions } from './oauth-core.js';
-import { OidcKeys } from './oidc-keys.js';
+import { IdTokenSigner } from './id-tokens.js';
 
 export interface FakeLinkedinOptions extends CommonOptions {
   /** Claims merged over the default member. */
@@ -17,7 +17,7 @@ export interface FakeLinkedinOptions extends CommonOptions {
 
 export class FakeLinkedin extends OAuthFake {
   protected override readonly tokenPath = '/oauth/v2/accessToken';
-  private readonly keys = new OidcKeys();
+  private readonly keys = new IdTokenSigner();
   private readonly user: Record<string, unknown>;
 
   constructor(opts: FakeLinkedinOptions = {}) {

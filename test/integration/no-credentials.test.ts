@@ -1,3 +1,4 @@
+import { builtinProviders } from '../../src/providers/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProvidersDocument, SessionDocument, StartAuthDocument } from '../generated/graphql.js';
 import { GRAPHQL_RESPONSE, startTestGateway, type TestGateway } from './harness.js';
@@ -11,23 +12,7 @@ describe('a gateway started with no provider credentials', () => {
 
   it('lists the built-in providers as not configured', async () => {
     const { providers } = await gw.request(ProvidersDocument, {});
-    expect(providers.map((p) => p.id)).toEqual([
-      'spotify',
-      'github',
-      'google',
-      'microsoft-entra-id',
-      'gitlab',
-      'discord',
-      'slack',
-      'x',
-      'linkedin',
-      'dropbox',
-      'apple',
-      'reddit',
-      'zoom',
-      'notion',
-      'strava',
-    ]);
+    expect(providers.map((p) => p.id)).toEqual(builtinProviders.map((p) => p.id));
     expect(providers.every((p) => !p.configured)).toBe(true);
     const google = providers.find((p) => p.id === 'google')!;
     expect(google).toMatchObject({ name: 'Google', protocol: 'OIDC', supportsRefresh: true, supportsRevocation: true });
