@@ -17,6 +17,8 @@ describe('callProvider, retries, timeouts and limits', () => {
       GITHUB_SCOPES: 'read:user user:email public_repo',
       UPSTREAM_TIMEOUT_MS: '400',
       PROXY_RATE_LIMIT: '40',
+      // Room above the proxy's own 256 KiB bound on bodies, so that bound is the one under test.
+      GRAPHQL_MAX_BODY_BYTES: '1048576',
     });
     ({ sessionId } = await connect(gw, github, 'github'));
   });
