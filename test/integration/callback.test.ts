@@ -306,6 +306,18 @@ describe('GET /callback/:provider', () => {
       expect(landing.location!.searchParams.has('session_id')).toBe(false);
     });
 
+    it("reflects into the frontend URL only a state and a provider id of the gateway's own shape (SEC-17)", async () => {
+      const unknown = await land(gw, `${gw.url}/callback/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E?code=x&state=b`);
+      expect(unknown.location!.searchParams.get('error')).toBe('UNKNOWN_PROVIDER');
+      expect(unknown.location!.searchParams.has('provider')).toBe(false);
+      expect(unknown.location!.searchParams.has('state')).toBe(false);
+      const scripted = await land(gw, `${gw.url}/callback/spotify?error=access_denied&state=%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+      expect(scripted.location!.searchParams.get('error')).toBe('ACCESS_DENIED');
+      expect(scripted.location!.searchParams.get('provider')).toBe('spotify');
+      expect(scripted.location!.searchParams.has('state')).toBe(false);
+      expect(scripted.location!.toString()).not.toContain('script');
+    });
+
     it('never redirects anywhere but the configured URL, whatever the callback query says', async () => {
       const hostile = (q: URLSearchParams) => {
         q.set('redirect_uri', 'https://evil.example/steal');
