@@ -99,13 +99,24 @@ export async function heapUsedMb(gateway: Server): Promise<number> {
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)![1]) / 1024 / 1024;
 }
 
-export async function graphql(server: Server, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
+/**
+ * One GraphQL call. `browser` keeps the flow-binding cookie between calls, as a browser does: a flow
+ * started with it is finished with it.
+ */
+export async function graphql(
+  server: Server,
+  query: string,
+  variables: Record<string, unknown>,
+  browser?: { cookie?: string },
+): Promise<Record<string, any>> {
   const res = await request(`${server.url}/graphql`, {
     dispatcher: agent,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(browser?.cookie && { cookie: browser.cookie }) },
     body: JSON.stringify({ query, variables }),
   });
+  const setCookie = res.headers['set-cookie'];
+  if (browser && setCookie) browser.cookie = String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0];
   const body = (await res.body.json()) as { data?: Record<string, any>; errors?: unknown };
   if (!body.data) throw new Error(`${server.name}: ${JSON.stringify(body.errors)}`);
   return body.data;
@@ -121,17 +132,23 @@ export const PROXY =
 
 /** One whole flow: startAuth → the provider's authorize redirect → the gateway's callback → completeAuth. */
 export async function flow(gateway: Server): Promise<string> {
-  const { startAuth } = await graphql(gateway, START, { p: 'github' });
+  const browser: { cookie?: string } = {};
+  const { startAuth } = await graphql(gateway, START, { p: 'github' }, browser);
   const authorize = await request(startAuth.authorizationUrl, { dispatcher: agent });
   await authorize.body.dump();
   const callback = await request(String(authorize.headers.location), { dispatcher: agent });
   await callback.body.dump();
   const forwarded = new URL(String(callback.headers.location));
-  const { completeAuth } = await graphql(gateway, COMPLETE, {
-    p: 'github',
-    c: forwarded.searchParams.get('code')!,
-    s: forwarded.searchParams.get('state')!,
-  });
+  const { completeAuth } = await graphql(
+    gateway,
+    COMPLETE,
+    {
+      p: 'github',
+      c: forwarded.searchParams.get('code')!,
+      s: forwarded.searchParams.get('state')!,
+    },
+    browser,
+  );
   return completeAuth.sessionId;
 }
 

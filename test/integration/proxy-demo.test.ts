@@ -1,3 +1,4 @@
+import '../oidc/quiet.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO_USER } from '../../src/demo/oidc-server.js';
 import { ProviderRequestDocument } from '../generated/graphql.js';
