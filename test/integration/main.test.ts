@@ -68,9 +68,22 @@ describe('the gateway process', () => {
     }
   });
 
+  it('has written its start-up lines by the time it answers, so even a kill -9 then loses none', async () => {
+    const port = await freePort();
+    const { child, output } = run({ PORT: String(port), HOST: '127.0.0.1' });
+    expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(output().stdout).toContain('the built-in demo provider is on');
+    expect(output().stdout).toContain('gateway listening');
+  });
+
   it('refuses to start on a CORS_ORIGINS entry with a trailing slash, naming the origin to write', async () => {
-    const { child, output } = run({ CORS_ORIGINS: 'http://127.0.0.1:5173/' });
+    const { child, output } = run({ CORS_ORIGINS: 'http://127.0.0.1:5173/', PORT: String(await freePort()) });
+    // A gateway that starts anyway must not outlive the test.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
     const [code] = await once(child, 'exit');
+    clearTimeout(guard);
     expect(code).toBe(1);
     expect(output().stderr).toContain('CORS_ORIGINS: "http://127.0.0.1:5173/" is not a bare origin: write http://127.0.0.1:5173');
   });
