@@ -47,7 +47,8 @@ describe('slow and silent connections are closed (SEC-07)', () => {
     gw = await startTestGateway({
       HTTP_FIRST_BYTE_TIMEOUT_MS: '300',
       HTTP_HEADERS_TIMEOUT_MS: '800',
-      HTTP_REQUEST_TIMEOUT_MS: '1500',
+      // Well above the header timeout, so that the 408 below can only come from the header timeout.
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '400',
     });
   });
@@ -73,7 +74,7 @@ describe('slow and silent connections are closed (SEC-07)', () => {
     probe.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     // A header line every 150 ms: never idle long enough for the first-byte timeout, never finished.
     const trickle = setInterval(() => probe.socket.writable && probe.socket.write('X-Slow: 1\r\n'), 150);
-    const ms = await probe.closed(4000);
+    const ms = await probe.closed(6000);
     clearInterval(trickle);
     expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(2500);
