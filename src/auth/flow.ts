@@ -201,8 +201,8 @@ export class AuthFlow {
       refusal = 'wrong_provider';
       await this.store.delete(key);
     }
-    const record = refusal ? undefined : await this.store.take<StateRecord>(key);
-    if (record) return record;
+    // The record was read above: the delete's count claims it, once (of two concurrent completions one finds nothing).
+    if (seen && !refusal && (await this.store.delete(key))) return seen;
     this.metrics?.stateRejections.inc({ reason: refusal ?? 'unknown' });
     throw new AppError(ErrorCode.INVALID_STATE, REFUSALS[refusal ?? 'unknown'], { provider: providerId });
   }
