@@ -9,7 +9,7 @@ import { Sessions } from './auth/sessions.js';
 import type { Config } from './config/config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { loadProvidersFile } from './config/providers-file.js';
-import { recordingEnv, unknownVariableWarnings } from './config/env-names.js';
+import { envPrefix, recordingEnv, unknownVariableWarnings } from './config/env-names.js';
 import type { Services } from './graphql/context.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
@@ -148,7 +148,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
   if (config.production) {
     for (const provider of registry.list().filter((p) => p.configured && !p.settings.allowedScopes)) {
-      const variable = `${provider.id.toUpperCase().replace(/-/g, '_')}_ALLOWED_SCOPES`;
+      const variable = `${envPrefix(provider.id)}_ALLOWED_SCOPES`;
       logger.warn({ provider: provider.id }, `${variable} is not set: startAuth callers may ask ${provider.definition.name} for any scope`);
     }
   }

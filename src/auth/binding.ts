@@ -39,11 +39,6 @@ export class FlowBinding {
     return createHash('sha256').update(handle).digest('base64url');
   }
 
-  /** The handle to bind a new flow to: the browser's current one, or a new one. */
-  static handleFor(presented: string | undefined): string {
-    return presented ?? randomHandle();
-  }
-
   setCookie(handle: string): string {
     const sameSite = this.options.sameSite === 'none' ? 'None' : this.options.sameSite === 'strict' ? 'Strict' : 'Lax';
     const secure = this.options.secure || this.options.sameSite === 'none';
@@ -60,9 +55,9 @@ export class RequestBinding {
 
   constructor(readonly presented: string | undefined) {}
 
-  /** The handle a flow started by this request is bound to (a new browser gets a new one). */
+  /** The handle a flow started by this request is bound to: the browser's own, or a new one for a new browser. */
   bind(): string {
-    return (this.bound ??= FlowBinding.handleFor(this.presented));
+    return (this.bound ??= this.presented ?? randomHandle());
   }
 
   /** The handle to put in a Set-Cookie header, once a flow was bound in this request. */

@@ -1,5 +1,8 @@
 type Env = Record<string, string | undefined>;
 
+/** The prefix of a provider's variables: its id upper-cased, `-` turned into `_` (`MICROSOFT_ENTRA_ID`). */
+export const envPrefix = (providerId: string): string => providerId.toUpperCase().replace(/-/g, '_');
+
 /**
  * The environment as the configuration sees it, recording every name that is read. The list of
  * known variables is therefore whatever the code actually reads, per provider too (`<ID>_...`),
@@ -29,7 +32,7 @@ const FOREIGN =
  * meant: a known provider's prefix (`GITHUB_CLIENTID`), or a near miss of a known name (`REDIS_URI`).
  */
 export function unknownVariableWarnings(env: Env, known: ReadonlySet<string>, providerIds: readonly string[]): string[] {
-  const prefixes = providerIds.map((id) => `${id.toUpperCase().replace(/-/g, '_')}_`);
+  const prefixes = providerIds.map((id) => `${envPrefix(id)}_`);
   const knownNames = [...known].filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name));
   const warnings: string[] = [];
   for (const name of Object.keys(env).sort()) {

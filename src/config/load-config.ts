@@ -1,6 +1,7 @@
 import { trustedProxyProblem } from '../http/client-address.js';
 import { parseRules, splitRules } from '../proxy/rules.js';
 import type { Config, ProviderSettings } from './config.js';
+import { envPrefix } from './env-names.js';
 
 /** Startup configuration problems, one readable line each. */
 export class ConfigError extends Error {
@@ -61,7 +62,7 @@ export function loadConfig(
 
   const providers: Record<string, ProviderSettings> = {};
   for (const id of providerIds) {
-    const prefix = id.toUpperCase().replace(/-/g, '_');
+    const prefix = envPrefix(id);
     // The old connector's variable, validated like any other URL.
     const legacyRedirect = id === 'spotify' ? read.url('REDIRECT_URI') : undefined;
     const scopes = read.list(`${prefix}_SCOPES`, /[\s,]+/);
@@ -97,7 +98,7 @@ export function loadConfig(
 
   // Provider API calls (providerRequest / callProvider) and the gateway's own app tokens.
   for (const id of providerIds) {
-    const prefix = id.toUpperCase().replace(/-/g, '_');
+    const prefix = envPrefix(id);
     const settings = providers[id]!;
     for (const [name, key] of [
       [`${prefix}_PROXY_ALLOW`, 'proxyAllow'],

@@ -6,6 +6,7 @@ import type { Refresher } from '../auth/refresh.js';
 import type { Sessions } from '../auth/sessions.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import { envPrefix } from '../config/env-names.js';
 import type { Metrics } from '../metrics.js';
 import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
 import type { ProviderClient } from '../upstream/provider-client.js';
@@ -218,7 +219,7 @@ export class ProxyService {
     if (!provider.configured || !provider.settings.appCredentials) {
       throw new AppError(
         ErrorCode.PROXY_NOT_ALLOWED,
-        `${provider.definition.name} has no app credentials here (set ${envPrefix(provider)}_APP_CREDENTIALS=true).`,
+        `${provider.definition.name} has no app credentials here (set ${envPrefix(provider.id)}_APP_CREDENTIALS=true).`,
         {
           provider: provider.id,
         },
@@ -267,4 +268,3 @@ function statusClass(response: UpstreamResponse): string {
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
-const envPrefix = (provider: RuntimeProvider) => provider.id.toUpperCase().replace(/-/g, '_');
