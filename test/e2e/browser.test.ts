@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type BrowserContext, type Page, type Request } from 'playwright-core';
 import { launchChromium } from './chromium.js';
+import { startLocalOidc } from './local-oidc.js';
 import { pino } from 'pino';
-import { DEMO_USER, startOidcServer, type RunningOidcServer } from '../../src/demo/oidc-server.js';
+import { DEMO_USER, type RunningOidcServer } from '../../src/demo/oidc-server.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { freePort, startTestGateway, type TestGateway } from '../integration/harness.js';
 
@@ -111,21 +111,9 @@ describe('the example page in Chromium', () => {
       let successPort = await freePort();
       while (successPort === port) successPort = await freePort();
       const urls = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${successPort}`];
-      const client = { clientId: 'example-page', clientSecret: randomBytes(24).toString('base64url') };
-      op = await startOidcServer({
-        host: '127.0.0.1',
-        port: 0,
-        clients: [{ ...client, redirectUris: urls.map((url) => `${url}/callback/local-oidc`) }],
-      });
-      const providersFile = join(workDir, 'providers.json');
-      writeFileSync(providersFile, JSON.stringify([{ id: 'local-oidc', name: 'Local OIDC', issuer: op.issuer }]));
-      const env = (url: string) => ({
-        PORT: new URL(url).port,
-        PUBLIC_URL: url,
-        PROVIDERS_FILE: providersFile,
-        LOCAL_OIDC_CLIENT_ID: client.clientId,
-        LOCAL_OIDC_CLIENT_SECRET: client.clientSecret,
-      });
+      const local = await startLocalOidc(workDir, urls);
+      op = local.op;
+      const env = local.env;
       [gw, successGw] = await Promise.all([
         startTestGateway({ ...env(urls[0]!), FRONTEND_CALLBACK_URL: `${urls[0]}/` }),
         startTestGateway({ ...env(urls[1]!), FRONTEND_SUCCESS_URL: `${urls[1]}/` }),

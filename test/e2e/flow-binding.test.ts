@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
-import { DEMO_USER, startOidcServer, type RunningOidcServer } from '../../src/demo/oidc-server.js';
+import { startLocalOidc } from './local-oidc.js';
+import { DEMO_USER, type RunningOidcServer } from '../../src/demo/oidc-server.js';
 import { CompleteAuthDocument, StartAuthDocument } from '../generated/graphql.js';
 import { freePort, startTestGateway, type TestGateway } from '../integration/harness.js';
 import { oidcUser } from '../oidc/interaction.js';
@@ -39,21 +39,9 @@ describe('flow binding in Chromium: two browsers', () => {
     const [port, otherPort, frontendPort] = [await freePort(), await freePort(), await freePort()];
     const urls = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${otherPort}`];
     frontendUrl = `http://127.0.0.1:${frontendPort}`;
-    const client = { clientId: 'example-page', clientSecret: randomBytes(24).toString('base64url') };
-    op = await startOidcServer({
-      host: '127.0.0.1',
-      port: 0,
-      clients: [{ ...client, redirectUris: urls.map((url) => `${url}/callback/local-oidc`) }],
-    });
-    const providersFile = join(workDir, 'providers.json');
-    writeFileSync(providersFile, JSON.stringify([{ id: 'local-oidc', name: 'Local OIDC', issuer: op.issuer }]));
-    const env = (url: string) => ({
-      PORT: new URL(url).port,
-      PUBLIC_URL: url,
-      PROVIDERS_FILE: providersFile,
-      LOCAL_OIDC_CLIENT_ID: client.clientId,
-      LOCAL_OIDC_CLIENT_SECRET: client.clientSecret,
-    });
+    const local = await startLocalOidc(workDir, urls);
+    op = local.op;
+    const env = local.env;
     [gw, crossSiteGw] = await Promise.all([
       startTestGateway({ ...env(urls[0]!), FRONTEND_CALLBACK_URL: `${urls[0]}/` }),
       // The frontend on another port of the same host: another origin, the same site.
