@@ -24,6 +24,23 @@ export const DOCUMENT_BOUNDS = {
  * answers with its own syntax error.
  */
 export function documentProblem(query: string, maxTokens: number): string | undefined {
+  // Clients send the same few documents again and again: one parse each, not one per request
+  // (Apollo keeps its own parsed copies the same way).
+  if (withinBounds.has(query)) return undefined;
+  const problem = countProblem(query, maxTokens);
+  if (problem === undefined && query.length <= CACHED_DOCUMENT_CHARS) {
+    if (withinBounds.size >= CACHED_DOCUMENTS) withinBounds.clear();
+    withinBounds.add(query);
+  }
+  return problem;
+}
+
+/** Documents already found within bounds: at most this many, of at most this many characters each. */
+const CACHED_DOCUMENTS = 1000;
+const CACHED_DOCUMENT_CHARS = 4096;
+const withinBounds = new Set<string>();
+
+function countProblem(query: string, maxTokens: number): string | undefined {
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens, noLocation: true });
