@@ -46,12 +46,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const { config, definitions } = loadGatewayConfig(env, options.providers ?? builtinProviders);
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, production: config.production });
 
-  let keyring: Keyring;
-  if (config.encryptionKeys.length > 0) {
-    keyring = new Keyring(config.encryptionKeys);
-  } else {
-    keyring = Keyring.ephemeral();
-    logger.warn('TOKEN_ENCRYPTION_KEY is not set: tokens are sealed with a random per-process key and lost on restart');
+  // Redis requires TOKEN_ENCRYPTION_KEY (config.ts); the in-process store needs no key (see SealedStore).
+  const keyring = config.encryptionKeys.length > 0 ? new Keyring(config.encryptionKeys) : Keyring.ephemeral();
+  if (!config.redisUrl && !config.redisClusterNodes?.length) {
+    logger.warn('REDIS_URL is not set: sessions are kept in this process only, lost on restart and not shared with other replicas');
   }
   const metrics = new Metrics();
   const store = await createStore({

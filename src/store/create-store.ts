@@ -1,8 +1,7 @@
-import { Keyv } from 'keyv';
 import type { Logger } from 'pino';
-import { InProcessCoordination, type Coordination } from './coordination.js';
+import { InProcessCoordination } from './coordination.js';
 import { MemoryStore } from './memory-store.js';
-import { SealedStore } from './store.js';
+import { SealedStore, type RecordMap } from './store.js';
 import type { Keyring } from './keyring.js';
 
 export interface StoreOptions {
@@ -23,30 +22,24 @@ export interface StoreOptions {
 /** Redis when configured (one server or a cluster), otherwise an in-process map. */
 export async function createStore(options: StoreOptions): Promise<SealedStore> {
   const { redisUrl, redisClusterNodes, namespace, keyring, logger, memoryMaxEntries = 500_000 } = options;
-  let keyv: Keyv<string>;
-  let coordination: Coordination;
   const onRedis = Boolean(redisUrl) || (redisClusterNodes?.length ?? 0) > 0;
   if (onRedis) {
-    ({ keyv, coordination } = (await import('./redis-store.js')).openRedis({ redisUrl, redisClusterNodes, namespace, logger }));
-  } else {
-    const memory = new MemoryStore(memoryMaxEntries, undefined, undefined, options.memoryMaxPending);
-    // Markers and locks share the map and its bound with the records.
-    coordination = new InProcessCoordination(memory);
-    keyv = new Keyv<string>({ store: memory, ...inProcessKeyv });
+    const { keyv, coordination } = (await import('./redis-store.js')).openRedis({ redisUrl, redisClusterNodes, namespace, logger });
+    keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
+    return new SealedStore(keyv, keyring, coordination, 3000, options.onError);
   }
-  keyv.on('error', (error: unknown) => logger.warn({ err: error }, 'store error'));
-  return new SealedStore(keyv, keyring, coordination, onRedis ? 3000 : 0, options.onError);
+  const memory = new MemoryStore(memoryMaxEntries, undefined, undefined, options.memoryMaxPending);
+  // Markers and locks share the map and its bound with the records; no key ring (see SealedStore).
+  return new SealedStore(inProcess(memory), undefined, new InProcessCoordination(memory), 0, options.onError);
 }
 
-/**
- * The map holds each sealed string as it is, under the gateway's own key: the map already keeps the
- * expiry, so keyv's `{ value, expires }` wrapper would only add an object per entry, and nothing else
- * shares the map, so a namespace prefix would only add a string per key (a session is two or three
- * entries). The records, markers and locks have distinct kinds (`conn:`, `pair:`, `lock:`…).
- */
-const inProcessKeyv = {
-  useKeyPrefix: false,
-  serialize: <Value>(data: { value?: Value }) => String(data.value),
-  // The map only ever holds the sealed strings that SealedStore writes.
-  deserialize: <Value>(value: string) => ({ value: value as Value }),
-};
+/** The map itself, without keyv in between: it already keeps the expiry, and nothing else shares it. */
+function inProcess(memory: MemoryStore): RecordMap {
+  return {
+    get: async (key) => memory.get(key) as string | undefined,
+    getMany: async (keys) => keys.map((key) => memory.get(key) as string | undefined),
+    set: async (key, value, ttlMs) => memory.set(key, value, ttlMs),
+    delete: async (key) => memory.delete(key),
+    disconnect: async () => memory.disconnect(),
+  };
+}

@@ -24,7 +24,7 @@ type Entry = { value: unknown; expiresAt: number };
 const PENDING_PREFIX = 'state:';
 
 /**
- * The in-process store behind keyv when there is no Redis: Maps whose entries expire on their own.
+ * The in-process store when there is no Redis: Maps whose entries expire on their own.
  * A plain Map only drops an expired entry when it is read, so abandoned states would pile up; here a
  * sweep removes them, and a size bound evicts the oldest entries first, so anonymous callers cannot
  * grow the process without limit. Pending states live in a pool of their own with its own bound:
@@ -64,7 +64,7 @@ export class MemoryStore {
     return this.get(key) !== undefined;
   }
 
-  /** Keyv passes the TTL in milliseconds; every gateway write has one. */
+  /** The TTL is in milliseconds; every gateway write has one. */
   set(key: string, value: unknown, ttl?: number): this {
     const pending = key.startsWith(PENDING_PREFIX);
     const map = pending ? this.pending : this.values;
@@ -103,7 +103,7 @@ export class MemoryStore {
     return removed;
   }
 
-  /** Called by keyv's disconnect. */
+  /** Called by the store's close. */
   disconnect(): void {
     clearInterval(this.sweeper);
   }

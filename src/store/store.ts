@@ -1,21 +1,33 @@
 import { createHash } from 'node:crypto';
-import type { Keyv } from 'keyv';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { secureRandomBytes } from '../random-bytes.js';
 import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
 
+/** What SealedStore keeps its strings in: keyv (Redis), or the in-process map itself. */
+export interface RecordMap {
+  get(key: string): Promise<string | undefined | null>;
+  getMany(keys: string[]): Promise<Array<string | undefined | null>>;
+  set(key: string, value: string, ttlMs: number): Promise<unknown>;
+  /** Whether this call removed the key. */
+  delete(key: string): Promise<boolean>;
+  disconnect(): Promise<void>;
+}
+
 /**
- * The gateway's records, kept in keyv. Every key is a SHA-256 hash of the handle it is looked up by
- * (state, session id), every value is sealed with the key ring, and every write has a TTL: a dump of
- * the store yields no usable handle, no token and nothing that lives forever.
+ * The gateway's records. Every key is a SHA-256 hash of the handle it is looked up by (state,
+ * session id), and every write has a TTL: a dump of the store yields no usable handle and nothing
+ * that lives forever. Every value that leaves the process (Redis) is sealed with the key ring, so a
+ * dump yields no token either. The in-process store is given no key ring: its records never leave
+ * the process's memory, where the ring's key would sit beside them, so sealing them would protect
+ * nothing and cost an AES-GCM context on every read and write.
  */
 export class SealedStore {
   /** `opTimeoutMs` 0: the store answers in-process and cannot hang, so no timer is armed per call. */
   constructor(
-    private readonly keyv: Keyv<string>,
-    private readonly keyring: Keyring,
+    private readonly keyv: RecordMap,
+    private readonly keyring: Keyring | undefined,
     private readonly coordination: Coordination,
     private readonly opTimeoutMs = 3000,
     private readonly onError: () => void = () => {},
@@ -32,8 +44,8 @@ export class SealedStore {
 
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {
     if (!(ttlMs > 0)) throw new Error(`refusing to store ${key.split(':')[0]} without a TTL`);
-    const sealed = this.keyring.seal(JSON.stringify(value), key);
-    await this.guard(this.keyv.set(key, sealed, Math.ceil(ttlMs)));
+    const json = JSON.stringify(value);
+    await this.guard(this.keyv.set(key, this.keyring ? this.keyring.seal(json, key) : json, Math.ceil(ttlMs)));
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -104,7 +116,7 @@ export class SealedStore {
 
   private unseal<T>(key: string, sealed: string | undefined | null): T | undefined {
     if (typeof sealed !== 'string') return undefined;
-    const json = this.keyring.open(sealed, key);
+    const json = this.keyring ? this.keyring.open(sealed, key) : sealed;
     // A record sealed under a retired key reads as absent: the user connects again.
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }

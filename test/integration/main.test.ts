@@ -110,7 +110,7 @@ describe('the gateway process', () => {
     }
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
-    expect(output().stdout).toContain('TOKEN_ENCRYPTION_KEY is not set');
+    expect(output().stdout).toContain('REDIS_URL is not set');
     expect(output().stdout).toContain('the built-in demo provider is on');
   });
 
