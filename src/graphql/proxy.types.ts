@@ -72,7 +72,7 @@ export class ProviderRequestInput {
   after?: string | null;
 }
 
-@ObjectType({ description: 'A response header of the provider, from the response allow-list.' })
+@ObjectType({ simpleResolvers: true, description: 'A response header of the provider, from the response allow-list.' })
 export class HttpHeader {
   @Field({ description: 'Lower-case header name.' })
   name!: string;
@@ -81,7 +81,7 @@ export class HttpHeader {
   value!: string;
 }
 
-@ObjectType({ description: "Pagination of a provider's list answer (GitHub's Link header, Spotify's `next`)." })
+@ObjectType({ simpleResolvers: true, description: "Pagination of a provider's list answer (GitHub's Link header, Spotify's `next`)." })
 export class ProviderPageInfo {
   @Field({ description: 'Whether a next page can be read through the gateway.' })
   hasNextPage!: boolean;
@@ -90,7 +90,7 @@ export class ProviderPageInfo {
   nextCursor?: string | null;
 }
 
-@ObjectType({ description: "The provider's rate-limit figures for this credential, when it sends them." })
+@ObjectType({ simpleResolvers: true, description: "The provider's rate-limit figures for this credential, when it sends them." })
 export class ProviderRateLimit {
   @Field(() => Int, { nullable: true, description: 'Requests allowed in the window.' })
   limit?: number | null;
@@ -102,7 +102,7 @@ export class ProviderRateLimit {
   resetAt?: Date | null;
 }
 
-@ObjectType({ description: "The provider's answer, 4xx included: `status` and `ok` say how it went." })
+@ObjectType({ simpleResolvers: true, description: "The provider's answer, 4xx included: `status` and `ok` say how it went." })
 export class ProviderResponse {
   @Field({ description: 'The provider id.' })
   provider!: string;

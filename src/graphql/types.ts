@@ -24,7 +24,9 @@ registerEnumType(ErrorCode, {
   ),
 });
 
-@ObjectType({ description: 'An identity provider a user can connect an account at.' })
+// Every output type is `simpleResolvers`: its fields are plain properties, read by graphql-js's own
+// default resolver rather than a type-graphql wrapper per field (the gateway has no field middleware).
+@ObjectType({ simpleResolvers: true, description: 'An identity provider a user can connect an account at.' })
 export class Provider {
   @Field({ description: 'Stable id used in every other operation, lowercase `[a-z0-9-]`, e.g. "github".' })
   id!: string;
@@ -50,7 +52,7 @@ export class Provider {
   supportsRevocation!: boolean;
 }
 
-@ObjectType({ description: 'A started authorization: send the user to `authorizationUrl`.' })
+@ObjectType({ simpleResolvers: true, description: 'A started authorization: send the user to `authorizationUrl`.' })
 export class AuthStart {
   @Field({ description: 'The provider id.' })
   provider!: string;
@@ -65,7 +67,7 @@ export class AuthStart {
   expiresAt!: Date;
 }
 
-@ObjectType({ description: 'The result of a completed authorization: a session holding the new connection.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a completed authorization: a session holding the new connection.' })
 export class AuthSession {
   @Field({ description: 'Opaque bearer handle of the session (256 bits of randomness). Keep it secret, like a password.' })
   sessionId!: string;
@@ -86,7 +88,7 @@ export class AuthSession {
   sessionExpiresAt!: Date;
 }
 
-@ObjectType({ description: "A user's profile at a provider, normalized; `raw` keeps the provider's own document." })
+@ObjectType({ simpleResolvers: true, description: "A user's profile at a provider, normalized; `raw` keeps the provider's own document." })
 export class Profile {
   @Field({ description: 'The provider id.' })
   provider!: string;
@@ -116,7 +118,7 @@ export class Profile {
   raw!: Record<string, unknown>;
 }
 
-@ObjectType({ description: "One provider's connection within a session." })
+@ObjectType({ simpleResolvers: true, description: "One provider's connection within a session." })
 export class Connection {
   @Field({ description: 'The provider id.' })
   provider!: string;
@@ -131,7 +133,7 @@ export class Connection {
   accessTokenExpiresAt?: Date | null;
 }
 
-@ObjectType({ description: "A user's session: the accounts connected through it." })
+@ObjectType({ simpleResolvers: true, description: "A user's session: the accounts connected through it." })
 export class Session {
   @Field({ description: 'The session handle.' })
   sessionId!: string;
