@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { LineBuffer } from './log-buffer.js';
 import { PrettyStream } from './log-pretty.js';
 
 export type LogFormat = 'pretty' | 'json';
@@ -24,10 +25,9 @@ export function defaultLogFormat(production: boolean, stdoutIsTTY = Boolean(proc
  */
 export function createLogger(options: LoggerOptions): Logger {
   const format = options.format ?? defaultLogFormat(options.production ?? false);
-  // Lines are buffered (4 kB) and written asynchronously: one write per request line would cost more
-  // than the request's own work. The periodic flush bounds how long a line waits when traffic is low,
-  // and what a crash can lose; a fatal line is written at once (see the hook below).
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: FLUSH_INTERVAL_MS });
+  // Lines are buffered (16 KiB, see LineBuffer). The periodic flush bounds how long a line waits when
+  // traffic is low, and what a crash can lose; a fatal line is written at once (see the hook below).
+  const destination = new LineBuffer(1, 16 * 1024, FLUSH_INTERVAL_MS);
   const stream: DestinationStream = format === 'pretty' ? new PrettyStream(destination, Boolean(process.stdout.isTTY)) : destination;
   return pino(
     {
