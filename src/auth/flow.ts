@@ -82,7 +82,6 @@ export class AuthFlow {
     const expiresAt = new Date(Date.now() + this.stateTtlSeconds * 1000);
     await this.store.put(stateKey(state), record, this.stateTtlSeconds * 1000);
 
-    const url = new URL(endpoints.authorizationUrl);
     const params: Record<string, string | undefined> = {
       ...provider.definition.authorizationParams,
       response_type: 'code',
@@ -96,11 +95,7 @@ export class AuthFlow {
       code_challenge_method: 'S256',
       nonce: record.nonce,
     };
-    // A detached URLSearchParams: one attached to the URL re-serializes the whole query on every set.
-    const query = new URLSearchParams(url.search);
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, value);
-    url.search = query.toString();
-    return { provider: provider.id, authorizationUrl: url.toString(), state, expiresAt };
+    return { provider: provider.id, authorizationUrl: withQuery(endpoints.authorizationUrl, params), state, expiresAt };
   }
 
   /** Whether the provider answers its authorization requests with a form_post (a POST to the callback). */
@@ -236,4 +231,31 @@ function checkScopes(provider: RuntimeProvider, scopes: readonly string[]): void
       fields: ['options.scopes'],
     });
   }
+}
+
+/**
+ * `base` with `params` set in its query, serialized as URLSearchParams does. A base without a query
+ * or fragment (every built-in provider's) is extended as a string: parsing and re-serializing it as
+ * a URL cost more than the rest of startAuth.
+ */
+export function withQuery(base: string, params: Record<string, string | undefined>): string {
+  if (base.includes('?') || base.includes('#')) {
+    const url = new URL(base);
+    // A detached URLSearchParams: one attached to the URL re-serializes the whole query on every set.
+    const query = new URLSearchParams(url.search);
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, value);
+    url.search = query.toString();
+    return url.toString();
+  }
+  let query = '';
+  for (const name in params) {
+    const value = params[name];
+    if (value !== undefined) query += `${query ? '&' : '?'}${formEncode(name)}=${formEncode(value)}`;
+  }
+  return base + query;
+}
+
+/** application/x-www-form-urlencoded (WHATWG URL §5.2): what URLSearchParams#toString writes. */
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
 }

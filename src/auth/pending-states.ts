@@ -14,6 +14,8 @@ const BUCKETS = 10;
  */
 export class PendingStates {
   private readonly bucketMs: number;
+  /** The counters' keys for the current bucket, built once per bucket. */
+  private keys: { bucket: number; keys: string[] } = { bucket: -1, keys: [] };
 
   constructor(
     private readonly store: SealedStore,
@@ -25,9 +27,11 @@ export class PendingStates {
 
   async admit(now = Date.now()): Promise<void> {
     const current = Math.floor(now / this.bucketMs);
-    // One hash tag for all buckets: a Redis Cluster runs the count on one slot.
-    const keys = Array.from({ length: BUCKETS + 1 }, (_, i) => `pending:{states}:${current - BUCKETS + i}`);
-    if (await this.store.countWithin(keys, this.limit, this.bucketMs * (BUCKETS + 1))) return;
+    if (this.keys.bucket !== current) {
+      // One hash tag for all buckets: a Redis Cluster runs the count on one slot.
+      this.keys = { bucket: current, keys: Array.from({ length: BUCKETS + 1 }, (_, i) => `pending:{states}:${current - BUCKETS + i}`) };
+    }
+    if (await this.store.countWithin(this.keys.keys, this.limit, this.bucketMs * (BUCKETS + 1))) return;
     const retryAfter = Math.max(1, Math.ceil((this.bucketMs - (now % this.bucketMs)) / 1000));
     throw new AppError(ErrorCode.RATE_LIMITED, `Too many sign-ins are pending on this gateway; retry after ${retryAfter} s.`, {
       retryAfter,
