@@ -162,6 +162,8 @@ async function main(): Promise<void> {
         floor: { server: floor0, target: { graphql: [JSON.stringify({ query: PROXY, variables: { p: 'github', s: 'x' } })] } },
       })),
     );
+    const startAuth: Target = { graphql: [JSON.stringify({ query: START, variables: { p: 'github' } })] };
+    rows.push(...(await measure({ name: 'startAuth', baseline, gateway: { server: memory, target: startAuth } })));
     if (ONLY.length > 0) {
       printReport({ date: started.toISOString(), machine: machine(), secondsPerMeasurement: SECONDS, rounds: ROUNDS, rows });
       return;
@@ -193,8 +195,6 @@ async function main(): Promise<void> {
         })),
       );
     }
-    const startAuth: Target = { graphql: [JSON.stringify({ query: START, variables: { p: 'github' } })] };
-    rows.push(...(await measure({ name: 'startAuth', baseline, gateway: { server: memory, target: startAuth } })));
     const flows = await flowsPerSecond(memory, 10);
     process.stderr.write(`  complete flows: ${flows.flowsPerSecond.toFixed(0)}/s\n`);
     // The memory figures come from fresh gateways of their own; only the 0 ms upstream stays up for them.

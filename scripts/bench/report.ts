@@ -32,8 +32,8 @@ const f = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toFix
 
 function table(rows: Row[]): string[] {
   return [
-    '| scenario | conns | req/s | p50 ms | p99 ms | CPU ms/answer | baseline req/s | baseline CPU ms | × baseline | floor req/s | floor p99 ms | × floor | latency-bound fraction | upstream alone req/s | peak RSS MB | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | CPU ms/answer | baseline req/s | baseline CPU ms | × baseline | floor req/s | floor p99 ms | floor CPU ms | × floor | latency-bound fraction | upstream alone req/s | peak RSS MB | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
         `| ${[
@@ -48,6 +48,7 @@ function table(rows: Row[]): string[] {
           f(r.ratio, 2),
           f(r.floor?.rps),
           f(r.floor?.p99),
+          f(r.floor?.cpuMsPerAnswer, 3),
           f(r.floorRatio, 2),
           f(r.latencyBoundFraction, 2),
           f(r.upstreamAlone?.rps),
@@ -93,6 +94,14 @@ function targets(report: Report): string[] {
   );
   const start = ratios('startAuth', 0.7);
   check('startAuth ≥ 0.7 × baseline', start.ok, start.figure);
+  // CPU per answer above the baseline's, in µs: what startAuth's own work costs beyond Apollo's.
+  const startRows = [10, 50].map((c) => row('startAuth', c)).filter((r): r is Row => r !== undefined);
+  const extraUs = (r: Row) => (r.gateway.cpuMsPerAnswer - r.baseline.cpuMsPerAnswer) * 1000;
+  check(
+    'startAuth ≤ 60 µs of CPU above the baseline per answer',
+    startRows.length > 0 ? startRows.every((r) => extraUs(r) <= 60) : undefined,
+    startRows.map((r) => `${f(extraUs(r))} µs at ${r.connections}`).join(', '),
+  );
   const redis = ratios('profile, Redis store', 0.4);
   check('profile, Redis store ≥ 0.4 × baseline', redis.ok, redis.figure);
   if (!report.memory) return lines;
