@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { GraphQLJSON } from 'graphql-scalars';
 import { ArgsType, Field, InputType } from 'type-graphql';
+import { RelayedJSON } from './json-relay.js';
 import { ProviderRequestInput, ProviderWriteMethod } from './proxy.types.js';
 
 // Handles the gateway issues are 43 base64url characters; anything else is malformed input.
@@ -92,6 +92,6 @@ export class CallProviderArgs extends ProviderArgs {
   @ValidateNested()
   request!: ProviderRequestInput;
 
-  @Field(() => GraphQLJSON, { nullable: true, description: 'A JSON body (at most 256 KiB), sent as application/json.' })
+  @Field(() => RelayedJSON, { nullable: true, description: 'A JSON body (at most 256 KiB), sent as application/json.' })
   body?: unknown;
 }

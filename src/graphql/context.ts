@@ -3,6 +3,7 @@ import type { AuthFlow } from '../auth/flow.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { ProxyService } from '../proxy/proxy-service.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { JsonRelay } from './json-relay.js';
 
 /** The services a request may use. Built once at boot, shared by every request. */
 export interface Services {
@@ -20,4 +21,6 @@ export interface GraphQLContext {
   binding: RequestBinding;
   /** The request's `Authorization` header: app-token calls present the gateway key in it. */
   authorization?: string;
+  /** Provider bodies put into the serialized answer as they came (see JsonRelay). */
+  relay: JsonRelay;
 }

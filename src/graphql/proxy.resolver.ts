@@ -1,5 +1,6 @@
 import { Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { CallProviderArgs, ProviderRequestArgs } from './args.js';
+import type { ProxyAnswer } from '../proxy/answer.js';
 import type { GraphQLContext } from './context.js';
 import { ProviderResponse } from './proxy.types.js';
 
@@ -10,30 +11,41 @@ export class ProxyResolver {
     description:
       "GET on the provider's API with the session's connection, or without `sessionId` with the gateway's app token (needs `Authorization: Bearer <GATEWAY_API_KEY>`). Only paths on the provider's allow-list.",
   })
-  providerRequest(@Args() { provider, sessionId, request }: ProviderRequestArgs, @Ctx() ctx: GraphQLContext): Promise<ProviderResponse> {
-    return ctx.services.proxy.call({
+  async providerRequest(
+    @Args() { provider, sessionId, request }: ProviderRequestArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ProviderResponse> {
+    const answer = await ctx.services.proxy.call({
       provider,
       sessionId: sessionId ?? undefined,
       method: 'GET',
       request,
       authorization: ctx.authorization,
-    }) as Promise<ProviderResponse>;
+    });
+    return relayed(answer, ctx);
   }
 
   @Mutation(() => ProviderResponse, {
     description: "POST, PUT, PATCH or DELETE on the provider's API, on the allow-list only; never retried on failure.",
   })
-  callProvider(
+  async callProvider(
     @Args() { provider, sessionId, method, request, body }: CallProviderArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ProviderResponse> {
-    return ctx.services.proxy.call({
+    const answer = await ctx.services.proxy.call({
       provider,
       sessionId: sessionId ?? undefined,
       method,
       request,
       body,
       authorization: ctx.authorization,
-    }) as Promise<ProviderResponse>;
+    });
+    return relayed(answer, ctx);
   }
+}
+
+/** The answer with its JSON body relayed as the provider's text rather than re-serialized. */
+function relayed(answer: ProxyAnswer, ctx: GraphQLContext): ProviderResponse {
+  const { jsonText, ...rest } = answer;
+  return { ...rest, json: jsonText === undefined ? answer.json : ctx.relay.hold(jsonText) } as ProviderResponse;
 }

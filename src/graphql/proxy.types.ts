@@ -1,6 +1,6 @@
-import { GraphQLJSON } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ArrayMaxSize, IsOptional, MaxLength, ValidateNested } from 'class-validator';
+import { RelayedJSON } from './json-relay.js';
 
 export enum ProviderCredential {
   USER = 'USER',
@@ -125,7 +125,7 @@ export class ProviderResponse {
   @Field(() => String, { nullable: true, description: "The answer's content type." })
   contentType?: string | null;
 
-  @Field(() => GraphQLJSON, { nullable: true, description: 'The body when it is JSON (an object, an array, ...).' })
+  @Field(() => RelayedJSON, { nullable: true, description: 'The body when it is JSON (an object, an array, ...).' })
   json?: unknown;
 
   @Field(() => String, { nullable: true, description: 'The body when it is text but not JSON.' })

@@ -12,6 +12,7 @@ import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import { documentProblem } from '../graphql/document-bounds.js';
+import { JsonRelay } from '../graphql/json-relay.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
 import { proxyFieldLimit } from '../graphql/proxy-limit.js';
 import type { Metrics } from '../metrics.js';
@@ -190,9 +191,10 @@ export async function startHttpServer({
     }
     const client = clientAddress(req, trustedProxies, config.trustedProxyHeader);
     const binding = new RequestBinding(FlowBinding.presented(req.headers.cookie));
+    const relay = new JsonRelay();
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ services, client, note, binding, authorization: req.headers.authorization }),
+      context: async () => ({ services, client, note, binding, authorization: req.headers.authorization, relay }),
     });
     // A startAuth in this request bound a flow to the browser: (re)issue its cookie.
     if (binding.toSet) res.setHeader('set-cookie', services.flow.bindingCookie(binding.toSet));
@@ -207,7 +209,7 @@ export async function startHttpServer({
       res.setHeader('x-frame-options', 'DENY');
     }
     if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+      res.end(relay.splice(result.body.string));
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
@@ -300,8 +302,8 @@ export async function startHttpServer({
       })
       .finally(() => {
         const operation = note.operation ?? routeName(url?.pathname ?? '');
-        metrics.requests.inc({ operation, outcome: note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`) });
-        metrics.requestDuration.observe({ operation }, (performance.now() - started) / 1000);
+        const outcome = note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`);
+        metrics.requestAnswered(operation, outcome, (performance.now() - started) / 1000);
         requestLog.info(
           {
             method: req.method,

@@ -17,6 +17,8 @@ export interface ProxyAnswer {
   headers: Array<{ name: string; value: string }>;
   contentType: string | null;
   json: unknown;
+  /** The text `json` was parsed from, when it was. */
+  jsonText?: string;
   text: string | null;
   pageInfo: { hasNextPage: boolean; nextCursor: string | null };
   rateLimit: { limit: number | null; remaining: number | null; resetAt: Date | null } | null;
@@ -68,6 +70,7 @@ export function shapeAnswer(
   const contentType = header(response, 'content-type') ?? null;
   const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   let json: unknown = null;
+  let jsonText: string | undefined;
   let text: string | null = null;
   if (response.text.length > 0) {
     if (media && !TEXT_TYPE.test(media)) {
@@ -83,6 +86,8 @@ export function shapeAnswer(
     if (json === undefined) {
       json = null;
       text = response.text;
+    } else {
+      jsonText = response.text;
     }
   }
   const nextCursor = nextPage(response, json, ctx);
@@ -95,6 +100,7 @@ export function shapeAnswer(
     headers,
     contentType,
     json,
+    jsonText,
     text,
     pageInfo: { hasNextPage: nextCursor !== null, nextCursor },
     rateLimit: rateLimit(response),

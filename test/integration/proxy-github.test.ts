@@ -82,6 +82,26 @@ describe('providerRequest against GitHub', () => {
     expect(apiCalls()).toBe(before);
   });
 
+  it("relays GitHub's JSON body as sent: a 64-bit id keeps every digit, and the answer stays one JSON document", async () => {
+    // JSON.parse and JSON.stringify would round 9007199254740993123 to 9007199254740993000.
+    const raw = '{"id":9007199254740993123,"full_name":"octocat/big","nested":{"ratio":1.50,"e":"\\u00e9"},"relay":"relay:x:0"}';
+    github.failNext('repo', { status: 200, body: raw, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const res = await gw.fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query:
+          'query($s: String) { providerRequest(provider: "github", sessionId: $s, request: { path: "/repos/octocat/big" }) { status json text } }',
+        variables: { s: sessionId },
+      }),
+    });
+    const text = await res.text();
+    expect(text.trimEnd()).toBe(`{"data":{"providerRequest":{"status":200,"json":${raw},"text":null}}}`);
+    expect((JSON.parse(text) as { data: { providerRequest: { json: { full_name: string } } } }).data.providerRequest.json.full_name).toBe(
+      'octocat/big',
+    );
+  });
+
   it('conditional requests pass through: If-None-Match → notModified', async () => {
     const first = await read({ path: '/user/repos' });
     const etag = first.headers.find((h) => h.name === 'etag')!.value;
