@@ -68,6 +68,37 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * The per-request series, looked up once per label pair: prom-client hashes a labels object on
+   * every call, and a request records two series and an upstream call two more. The label values
+   * are bounded (see above), and so is this map.
+   */
+  private readonly series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+
+  /** A request answered: counted by operation and outcome, timed by operation. */
+  requestAnswered(operation: string, outcome: string, seconds: number): void {
+    const key = `request ${operation} ${outcome}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = { count: this.requests.labels(operation, outcome), duration: this.requestDuration.labels(operation) };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
+  /** A call to a provider answered (or failed): counted and timed by provider and outcome. */
+  upstreamAnswered(provider: string, outcome: string, seconds: number): void {
+    const key = `upstream ${provider} ${outcome}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = { count: this.upstreamCalls.labels(provider, outcome), duration: this.upstreamDuration.labels(provider, outcome) };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
 }
 
 /** Outcome label of an upstream answer. */

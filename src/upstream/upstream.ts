@@ -169,9 +169,7 @@ export class Upstream {
 
   private log(req: UpstreamRequest, started: number, status?: number, error?: unknown): void {
     if (this.metrics) {
-      const labels = { provider: req.provider, outcome: upstreamOutcome(status) };
-      this.metrics.upstreamCalls.inc(labels);
-      this.metrics.upstreamDuration.observe(labels, (performance.now() - started) / 1000);
+      this.metrics.upstreamAnswered(req.provider, upstreamOutcome(status), (performance.now() - started) / 1000);
     }
     if (!this.logger.isLevelEnabled('debug')) return; // on the hot path: build nothing that is not written
     // The path only: query strings and bodies may carry codes or tokens.
