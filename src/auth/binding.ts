@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { HANDLE_PATTERN, randomHandle } from './random.js';
 
 export type SameSite = 'lax' | 'strict' | 'none';
@@ -36,7 +36,7 @@ export class FlowBinding {
 
   /** What the state record keeps: the handle itself never reaches the store. */
   static hash(handle: string): string {
-    return createHash('sha256').update(handle).digest('base64url');
+    return hash('sha256', handle, 'base64url');
   }
 
   setCookie(handle: string): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { secureRandomBytes } from '../random-bytes.js';
 
 /** 32 random bytes, base64url: 256 bits, for session ids, states, PKCE verifiers and nonces. */
@@ -11,5 +11,6 @@ export const HANDLE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))). */
 export function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  // The verifier is base64url, so its UTF-8 and its ASCII are the same bytes.
+  return hash('sha256', verifier, 'base64url');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { secureRandomBytes } from '../random-bytes.js';
@@ -38,7 +38,7 @@ export class SealedStore {
    * hash tag: a session's record and its connections hash to one slot, so they can be read together.
    */
   static keyFor(kind: string, handle: string, suffix?: string): string {
-    const digest = createHash('sha256').update(handle).digest('base64url');
+    const digest = hash('sha256', handle, 'base64url');
     return suffix === undefined ? `${kind}:{${digest}}` : `${kind}:{${digest}}:${suffix}`;
   }
 
