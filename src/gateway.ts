@@ -193,6 +193,7 @@ function loadGatewayConfig(env: Record<string, string | undefined>, builtin: rea
       env,
       definitions.map((d) => d.id),
       Object.fromEntries(definitions.flatMap((d) => (d.mintedClientSecret ? [[d.id, d.mintedClientSecret]] : []))),
+      Object.fromEntries(definitions.flatMap((d) => (d.proxy?.mounts ? [[d.id, Object.keys(d.proxy.mounts)]] : []))),
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -9,6 +9,8 @@ export interface ProviderSettings {
   authorizationUrl?: string;
   tokenUrl?: string;
   apiUrl?: string;
+  /** `P_<NAME>_API_URL` for each of the definition's API mounts, by mount name. */
+  apiMounts?: Record<string, string>;
   revocationUrl?: string;
   issuer?: string;
   /** `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW`: rules replacing the definition's allow-lists (validated). */

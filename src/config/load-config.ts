@@ -25,11 +25,13 @@ export interface MintedSecretVariables {
  * `<ID>_CLIENT_ID`, `<ID>_CLIENT_SECRET`, ... with the id upper-cased and `-` turned into `_`.
  * `mintedSecrets` names, per provider that mints its client secret, the variables it mints it from
  * (read as `<ID>_<NAME>`, in place of `<ID>_CLIENT_SECRET`), with a check of their values.
+ * `apiMounts` names, per provider, the mounts of its API (read as `<ID>_<MOUNT>_API_URL`).
  */
 export function loadConfig(
   env: Env,
   providerIds: readonly string[],
   mintedSecrets: Readonly<Record<string, MintedSecretVariables>> = {},
+  apiMounts: Readonly<Record<string, readonly string[]>> = {},
 ): Readonly<Config> {
   const problems: string[] = [];
   const read = new Reader(env, problems);
@@ -76,6 +78,12 @@ export function loadConfig(
       authorizationUrl: read.url(`${prefix}_AUTHORIZATION_URL`),
       tokenUrl: read.url(`${prefix}_TOKEN_URL`),
       apiUrl: read.url(`${prefix}_API_URL`)?.replace(/\/+$/, ''),
+      apiMounts: Object.fromEntries(
+        (apiMounts[id] ?? []).flatMap((mount) => {
+          const url = read.url(`${prefix}_${envPrefix(mount)}_API_URL`)?.replace(/\/+$/, '');
+          return url ? [[mount, url]] : [];
+        }),
+      ),
       revocationUrl: read.url(`${prefix}_REVOCATION_URL`),
       issuer: read.url(`${prefix}_ISSUER`),
     };

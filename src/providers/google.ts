@@ -17,9 +17,14 @@ export const google: ProviderDefinition = {
   revocationUrl: 'https://oauth2.googleapis.com/revoke',
   authorizationParams: { access_type: 'offline', prompt: 'consent' },
   supportsRefresh: true,
-  // Google's APIs answer on several hosts; this base serves the OAuth2 userinfo documents.
-  // https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation
+  // Google's APIs answer on several hosts; this base serves the OAuth2 userinfo documents
+  // (https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation),
+  // and `/people/...` is the People API's own host: the user's profile is `GET /people/v1/people/me`
+  // with `personFields` (https://developers.google.com/people/api/rest/v1/people/get).
   apiUrl: 'https://www.googleapis.com',
-  proxy: { allow: ['GET /oauth2/v3/userinfo', 'GET /oauth2/v2/userinfo', 'GET /userinfo/v2/me'] },
+  proxy: {
+    allow: ['GET /oauth2/v3/userinfo', 'GET /oauth2/v2/userinfo', 'GET /userinfo/v2/me', 'GET /people/v1/people/me'],
+    mounts: { people: 'https://people.googleapis.com' },
+  },
   fetchProfile: oidcProfile,
 };

@@ -102,9 +102,12 @@ export interface ProviderDefinition {
    * Provider API calls through `providerRequest` / `callProvider` (default deny). Each rule is
    * `METHOD /pattern`, where `*` matches one path segment and `**` any number of them: `GET /user/**`.
    * `allow` is for a user's connection; `appAllow` for the gateway's own client-credentials token.
-   * `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW` replace them per deployment.
+   * `P_PROXY_ALLOW` / `P_PROXY_APP_ALLOW` replace them per deployment. `mounts` serves other API
+   * bases under a first path segment of their own: with `{ people: 'https://people.googleapis.com' }`,
+   * `/people/v1/people/me` is `https://people.googleapis.com/v1/people/me` (rules match the caller's
+   * path, mount included); `P_<NAME>_API_URL` replaces a mount's base (`GOOGLE_PEOPLE_API_URL`).
    */
-  proxy?: { allow: readonly string[]; appAllow?: readonly string[] };
+  proxy?: { allow: readonly string[]; appAllow?: readonly string[]; mounts?: Readonly<Record<string, string>> };
   /** How this provider's token endpoint differs from RFC 6749's (body encoding, headers, error shape). */
   tokenEndpoint?: TokenEndpointRules;
   /**

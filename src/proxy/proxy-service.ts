@@ -104,8 +104,8 @@ export class ProxyService {
       ruleText = this.policy.check(provider, credentialKind, call.method, path, segments).text;
       const body = requestBody(call.body);
       const headers = requestHeaders(call.request.headers, provider.definition.apiHeaders ?? {}, body !== undefined);
-      const base = await this.base(provider);
-      const url = buildUrl(base, { path, segments, query });
+      const base = await this.base(provider, /^\/([^/]+)/.exec(path)?.[1]);
+      const url = buildUrl(base, { path: path.slice(base.mount.length), segments, query });
 
       // 2. The credential.
       const credential = call.sessionId
@@ -174,13 +174,30 @@ export class ProxyService {
     }
   }
 
-  private async base(provider: RuntimeProvider): Promise<ApiBase> {
+  /** The base a path is sent to: a mount's when its first segment, as sent, names one; else the provider's API base. */
+  private async base(provider: RuntimeProvider, firstSegment: string | undefined): Promise<ApiBase> {
+    const mounts = provider.definition.proxy?.mounts;
+    if (firstSegment !== undefined && mounts && Object.hasOwn(mounts, firstSegment)) {
+      return this.parsedBase(provider.settings.apiMounts?.[firstSegment] ?? mounts[firstSegment]!, `/${firstSegment}`);
+    }
     const { apiUrl } = await provider.endpoints();
     if (!apiUrl)
       throw new AppError(ErrorCode.PROXY_NOT_ALLOWED, `${provider.definition.name} has no API base URL configured.`, {
         provider: provider.id,
       });
-    return apiBase(apiUrl);
+    return this.parsedBase(apiUrl, '');
+  }
+
+  /** Bases come from configuration only, so there are few: each is parsed once. */
+  private readonly bases = new Map<string, ApiBase>();
+  private parsedBase(url: string, mount: string): ApiBase {
+    const key = `${mount} ${url}`;
+    let base = this.bases.get(key);
+    if (!base) {
+      base = apiBase(url, mount);
+      this.bases.set(key, base);
+    }
+    return base;
   }
 
   private async userCredential(provider: RuntimeProvider, sessionId: string): Promise<Credential> {

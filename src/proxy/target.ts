@@ -66,15 +66,21 @@ export function checkQuery(query: ReadonlyArray<{ name: string; value: string }>
   });
 }
 
-/** The API base split once: origin and path without a trailing slash. */
+/**
+ * The API base split once: origin and path without a trailing slash. `mount` is the caller-side
+ * path prefix of a second base (Google's `/people` for https://people.googleapis.com), '' for the
+ * provider's own base: paths the provider hands back are relative to the base, and the caller's
+ * are that plus the mount.
+ */
 export interface ApiBase {
   origin: string;
   path: string;
+  mount: string;
 }
 
-export function apiBase(url: string): ApiBase {
+export function apiBase(url: string, mount = ''): ApiBase {
   const parsed = new URL(url);
-  return { origin: parsed.origin, path: parsed.pathname.replace(/\/+$/, '') };
+  return { origin: parsed.origin, path: parsed.pathname.replace(/\/+$/, ''), mount };
 }
 
 /**
@@ -103,5 +109,5 @@ export function relativeToBase(base: ApiBase, url: string): { path: string; quer
     return undefined;
   }
   if (parsed.origin !== base.origin || !parsed.pathname.startsWith(`${base.path}/`)) return undefined;
-  return { path: parsed.pathname.slice(base.path.length), query: [...parsed.searchParams.entries()] };
+  return { path: base.mount + parsed.pathname.slice(base.path.length), query: [...parsed.searchParams.entries()] };
 }

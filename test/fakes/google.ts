@@ -75,7 +75,14 @@ export class FakeGoogle extends OAuthFake {
   }
 
   override env(): Record<string, string> {
-    return { GOOGLE_CLIENT_ID: this.clientId, GOOGLE_CLIENT_SECRET: this.clientSecret, GOOGLE_ISSUER: this.url };
+    return {
+      GOOGLE_CLIENT_ID: this.clientId,
+      GOOGLE_CLIENT_SECRET: this.clientSecret,
+      GOOGLE_ISSUER: this.url,
+      // www.googleapis.com and, under a path of its own, people.googleapis.com.
+      GOOGLE_API_URL: this.url,
+      GOOGLE_PEOPLE_API_URL: `${this.url}${PEOPLE_HOST}`,
+    };
   }
 
   /** Replaces the signing key; the JWKS then serves only the new key (a relying party must refetch on an unknown kid). */
@@ -146,6 +153,9 @@ export class FakeGoogle extends OAuthFake {
     if (key === 'GET /v1/userinfo' || key === 'POST /v1/userinfo') {
       return (await this.playFailure('userinfo', ex)) ? undefined : this.userinfo(ex);
     }
+    // www.googleapis.com's userinfo document: the same claims as the OIDC userinfo endpoint.
+    if (key === 'GET /oauth2/v3/userinfo') return this.userinfo(ex);
+    if (key === `GET ${PEOPLE_HOST}/v1/people/me`) return this.person(ex);
     if (key === 'POST /revoke') return (await this.playFailure('revoke', ex)) ? undefined : this.revoke(ex);
     sendJson(ex.res, 404, { error: 'not_found' });
   }
@@ -232,6 +242,44 @@ export class FakeGoogle extends OAuthFake {
     sendJson(ex.res, 200, { sub: this.user.sub, ...this.claimsFor(rec.grant) });
   }
 
+  /**
+   * People API people.get for `people/me` (https://developers.google.com/people/api/rest/v1/people/get):
+   * a bearer token, a `personFields` mask (400 INVALID_ARGUMENT without one), and the scope each
+   * field needs (403 with an insufficient_scope challenge). Errors are Google's JSON error shape.
+   */
+  private person(ex: Exchange): void {
+    const googleError = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+      sendJson(ex.res, status, { error: { code: status, message, status: code } }, headers);
+    const token = bearerToken(ex.headers);
+    const rec = token ? this.grants.checkAccess(token) : 'invalid';
+    if (typeof rec === 'string') {
+      return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.', {
+        'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+      });
+    }
+    const fields = (ex.query.get('personFields') ?? '').split(',').filter(Boolean);
+    if (fields.length === 0)
+      return googleError(400, 'INVALID_ARGUMENT', 'personFields mask is required. Please specify one or more valid paths.');
+    const unknown = fields.find((f) => !(f in PERSON_FIELD_SCOPES));
+    if (unknown) return googleError(400, 'INVALID_ARGUMENT', `Invalid personFields mask path: "${unknown}".`);
+    const granted = rec.grant.scope.split(' ');
+    const missing = fields.map((f) => PERSON_FIELD_SCOPES[f]!).find((scope) => !granted.includes(scope));
+    if (missing) {
+      return googleError(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', {
+        'www-authenticate': `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${LONG_SCOPES[missing]}"`,
+      });
+    }
+    const source = { primary: true, source: { type: 'PROFILE', id: this.user.sub } };
+    sendJson(ex.res, 200, {
+      resourceName: `people/${this.user.sub}`,
+      etag: '%EgUBAi43PRoEAQIFByIMR0xCc0FMcVBJQmc9',
+      ...(fields.includes('names') && {
+        names: [{ metadata: source, displayName: this.user.name, givenName: this.user.given_name, familyName: this.user.family_name }],
+      }),
+      ...(fields.includes('emailAddresses') && { emailAddresses: [{ metadata: source, value: this.user.email }] }),
+    });
+  }
+
   /** Revocation (RFC 7009) with Google's answers: 200 on success, 400 invalid_token for an unknown token. */
   private revoke(ex: Exchange): void {
     const token = (formBody(ex) ?? ex.query).get('token') ?? ex.query.get('token');
@@ -264,6 +312,12 @@ export class FakeGoogle extends OAuthFake {
       .join(' ');
   }
 }
+
+/** Where the fake serves people.googleapis.com: a path of its own, so a test sees which base a call went to. */
+const PEOPLE_HOST = '/people-host';
+
+/** The scope (short form) each supported People API field needs. */
+const PERSON_FIELD_SCOPES: Record<string, string> = { names: 'profile', emailAddresses: 'email' };
 
 export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<FakeGoogle> {
   return new FakeGoogle(opts).listen();
