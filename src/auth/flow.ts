@@ -255,7 +255,11 @@ export function withQuery(base: string, params: Record<string, string | undefine
   return base + query;
 }
 
+const FORM_SAFE = /^[A-Za-z0-9*\-._]*$/;
+
 /** application/x-www-form-urlencoded (WHATWG URL §5.2): what URLSearchParams#toString writes. */
 function formEncode(value: string): string {
+  // The characters it leaves as they are: every handle, challenge and nonce is only these.
+  if (FORM_SAFE.test(value)) return value;
   return encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
 }

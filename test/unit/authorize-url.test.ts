@@ -17,6 +17,7 @@ const params = {
   scope: "read:user user:email it's!",
   state: 'A'.repeat(43),
   prompt: undefined,
+  safe: 'a*b-c._d_AZ09',
   nonce: 'ünïcödé ☃ 𝄞',
 };
 
