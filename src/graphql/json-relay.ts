@@ -1,6 +1,6 @@
 import { GraphQLScalarType } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { secureRandomBytes } from '../random-bytes.js';
+import { randomBytes } from 'node:crypto';
 
 /** Stands for a provider's JSON body in the serialized answer until JsonRelay.splice puts the body there. */
 class Held {
@@ -16,28 +16,44 @@ class Held {
  * `JSON.parse` accepted and which therefore is one JSON value. One relay per request.
  */
 export class JsonRelay {
+  private static readonly nonce = randomBytes(16).toString('hex');
+  private static requests = 0;
   private readonly texts = new Map<string, string>();
-  /** Random per request: no provider's string, and no other request's placeholder, is taken for one of these. */
+  /**
+   * A random per-process nonce and a per-request number: no provider's string can be taken for a
+   * placeholder (it would have to hold the nonce, which no answer carries), nor can another request's.
+   */
   private id?: string;
 
   /** The value for a `JSON` field that relays `text` (a JSON text that parsed). */
   hold(text: string): Held {
-    this.id ??= secureRandomBytes(16).toString('hex');
+    this.id ??= `${JsonRelay.nonce}:${++JsonRelay.requests}`;
     const token = `relay:${this.id}:${this.texts.size}`;
     this.texts.set(token, text);
     return new Held(token);
   }
 
-  /** The serialized answer with every placeholder that made it into it replaced by its body. */
+  /**
+   * The serialized answer with every placeholder that made it into it replaced by its body. The
+   * placeholders are found in Apollo's output before anything is put in, so a body's own text is
+   * never searched.
+   */
   splice(serialized: string): string {
     if (this.texts.size === 0) return serialized;
-    let out = serialized;
+    const found: Array<{ at: number; length: number; text: string }> = [];
     for (const [token, text] of this.texts) {
       const quoted = `"${token}"`;
-      const at = out.indexOf(quoted);
-      if (at >= 0) out = out.slice(0, at) + text + out.slice(at + quoted.length);
+      const at = serialized.indexOf(quoted);
+      if (at >= 0) found.push({ at, length: quoted.length, text });
     }
-    return out;
+    found.sort((a, b) => a.at - b.at);
+    let out = '';
+    let from = 0;
+    for (const { at, length, text } of found) {
+      out += serialized.slice(from, at) + text;
+      from = at + length;
+    }
+    return out + serialized.slice(from);
   }
 }
 
