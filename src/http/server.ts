@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
 import { FlowBinding, RequestBinding } from '../auth/binding.js';
 import type { Config } from '../config/config.js';
@@ -15,6 +15,7 @@ import { documentProblem } from '../graphql/document-bounds.js';
 import { JsonRelay } from '../graphql/json-relay.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
 import { proxyFieldLimit } from '../graphql/proxy-limit.js';
+import { requestLineWriter } from './request-log.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { formPostParams, handleCallback, type CallbackOptions } from './callback.js';
@@ -40,32 +41,46 @@ type Context = GraphQLContext & { note: RequestNote };
 /**
  * Apollo answers 200 for errors raised inside execution; the SPEC wants the status of the error's
  * code, so a failed operation (no data) takes the status of its first error. That status is sent
- * only with `application/graphql-response+json` (see `httpStatus`).
+ * only with `application/graphql-response+json` (see `httpStatus`). One listener serves every
+ * request: nothing is made per request.
  */
-const statusFromErrors: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didEncounterErrors({ errors, contextValue }) {
-        // Apollo's BAD_REQUEST inside the pipeline (no query, a mutation over GET): not a well-formed
-        // GraphQL-over-HTTP request, so its 4xx stands whatever the media type.
-        if (errors.some((e) => e.extensions?.code === 'BAD_REQUEST')) contextValue.note.malformed = true;
-      },
-      async willSendResponse({ response, contextValue, operation }) {
-        // Named by the root field (bounded by the schema), never by the client's operation name.
-        const fields = operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : [])) ?? [];
-        contextValue.note.operation = fields.length === 1 ? fields[0] : fields.length > 1 ? 'multiple' : 'invalid';
-        contextValue.note.pipelineStatus = response.http.status ?? 200;
-        if (response.body.kind !== 'single') return;
-        const { errors, data } = response.body.singleResult;
-        const first = errors?.[0]?.extensions as { code?: string; http?: { status?: number } } | undefined;
-        if (!first) return;
-        contextValue.note.errorCode = first.code;
-        if (data == null && first.http?.status) response.http.status = first.http.status;
-        contextValue.note.pipelineStatus = response.http.status ?? 200;
-      },
-    };
+const answerListener: GraphQLRequestListener<Context> = {
+  async didEncounterErrors({ errors, contextValue }) {
+    // Apollo's BAD_REQUEST inside the pipeline (no query, a mutation over GET): not a well-formed
+    // GraphQL-over-HTTP request, so its 4xx stands whatever the media type. (Seen before formatting,
+    // which makes every pre-execution error BAD_USER_INPUT.)
+    if (errors.some((e) => e.extensions?.code === 'BAD_REQUEST')) contextValue.note.malformed = true;
+  },
+  async willSendResponse({ response, contextValue, operation }) {
+    const note = contextValue.note;
+    note.operation = operation ? operationLabel(operation) : 'invalid';
+    note.pipelineStatus = response.http.status ?? 200;
+    if (response.body.kind !== 'single') return;
+    const { errors, data } = response.body.singleResult;
+    const first = errors?.[0]?.extensions as { code?: string; http?: { status?: number } } | undefined;
+    if (!first) return;
+    note.errorCode = first.code;
+    if (data == null && first.http?.status) response.http.status = first.http.status;
+    note.pipelineStatus = response.http.status ?? 200;
   },
 };
+const statusFromErrors: ApolloServerPlugin<Context> = { requestDidStart: async () => answerListener };
+
+/**
+ * An operation's label in logs and metrics: its root field (bounded by the schema), never the
+ * client's operation name. Apollo hands out the same parsed document for the same query text, so
+ * the label is worked out once per document.
+ */
+function operationLabel(operation: OperationDefinitionNode): string {
+  let label = operationLabels.get(operation);
+  if (label === undefined) {
+    const fields = operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : []));
+    label = fields.length === 1 ? fields[0]! : fields.length > 1 ? 'multiple' : 'invalid';
+    operationLabels.set(operation, label);
+  }
+  return label;
+}
+const operationLabels = new WeakMap<OperationDefinitionNode, string>();
 
 /**
  * GraphQL over HTTP (graphql-over-http draft, §6.4): with `application/json`, a well-formed request
@@ -138,7 +153,7 @@ export async function startHttpServer({
   const trustedProxies = new TrustedProxies(config.trustedProxies);
   // The request line has a fixed shape with no secret in it (path without query, codes, numbers), so it
   // skips the redaction pass that every other log line pays for.
-  const requestLog = logger.child({}, { redact: { paths: [] } });
+  const requestLog = requestLineWriter(logger);
   const staticFiles = config.examplePage ? loadStaticFiles() : new Map();
   const apollo = new ApolloServer<Context>({
     schema,
@@ -304,17 +319,14 @@ export async function startHttpServer({
         const operation = note.operation ?? routeName(url?.pathname ?? '');
         const outcome = note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`);
         metrics.requestAnswered(operation, outcome, (performance.now() - started) / 1000);
-        requestLog.info(
-          {
-            method: req.method,
-            path: url?.pathname,
-            operation: note.operation,
-            status: res.statusCode,
-            errorCode: note.errorCode,
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
-          },
-          'request',
-        );
+        requestLog({
+          method: req.method,
+          path: url?.pathname,
+          operation: note.operation,
+          status: res.statusCode,
+          errorCode: note.errorCode,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        });
       });
   });
 

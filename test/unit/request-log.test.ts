@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { pino, type LoggerOptions } from 'pino';
+import { requestLineWriter, type RequestLine } from '../../src/http/request-log.js';
+import { createLogger } from '../../src/log.js';
+
+/** A logger writing into an array, and the line `logger.info` writes for the same fields. */
+function both(options: LoggerOptions, line: RequestLine): { written: string[]; expected: string[] } {
+  const written: string[] = [];
+  const expected: string[] = [];
+  const target: string[][] = [written];
+  const logger = pino(options, { write: (chunk: string) => void target[0]!.push(chunk) });
+  // The same clock for both lines.
+  const now = Date.now();
+  const spy = Date.now;
+  Date.now = () => now;
+  try {
+    requestLineWriter(logger)(line);
+    target[0] = expected;
+    logger.info(line, 'request');
+  } finally {
+    Date.now = spy;
+  }
+  return { written, expected };
+}
+
+const line: RequestLine = { method: 'POST', path: '/graphql', operation: 'profile', status: 200, durationMs: 1.3 };
+
+describe('the request line', () => {
+  it("is the line the logger's own info writes: level, time, bindings, fields, msg last", () => {
+    for (const options of [{}, { base: undefined }, { level: 'debug' }]) {
+      const { written, expected } = both(options, line);
+      expect(written).toHaveLength(1);
+      expect(written).toEqual(expected);
+    }
+    const { written } = both({}, { ...line, errorCode: 'SESSION_NOT_FOUND', status: 404 });
+    expect(JSON.parse(written[0]!)).toMatchObject({ level: 30, msg: 'request', errorCode: 'SESSION_NOT_FOUND', status: 404 });
+  });
+
+  it('leaves out what is undefined and escapes what is not plain', () => {
+    const { written, expected } = both({}, { path: '/a"b\\c\u2028', status: 400, durationMs: 0 });
+    expect(written).toEqual(expected);
+    expect(JSON.parse(written[0]!)).not.toHaveProperty('method');
+    expect(JSON.parse(written[0]!).path).toBe('/a"b\\c\u2028');
+  });
+
+  it('is not written below the logger level', () => {
+    expect(both({ level: 'warn' }, line).written).toEqual([]);
+  });
+
+  it('goes through the logger when it is set up otherwise (a mixin)', () => {
+    const { written, expected } = both({ mixin: () => ({ replica: 'a' }) }, line);
+    expect(written).toEqual(expected);
+    expect(JSON.parse(written[0]!).replica).toBe('a');
+  });
+
+  it("reaches the gateway's own destination", () => {
+    const logger = createLogger({ level: 'info', format: 'json', production: true });
+    const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]!;
+    const seen: string[] = [];
+    const write = stream.write.bind(stream);
+    stream.write = (chunk: string) => void seen.push(chunk);
+    try {
+      requestLineWriter(logger)(line);
+    } finally {
+      stream.write = write;
+    }
+    expect(seen.map((s) => JSON.parse(s) as unknown)).toEqual([expect.objectContaining({ ...line, msg: 'request' })]);
+  });
+});
