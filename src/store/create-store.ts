@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { InProcessCoordination } from './coordination.js';
 import { MemoryStore } from './memory-store.js';
-import { SealedStore, type RecordMap } from './store.js';
+import { SealedStore, type DecodedRecord, type RecordMap } from './store.js';
 import type { Keyring } from './keyring.js';
 
 export interface StoreOptions {
@@ -33,13 +33,33 @@ export async function createStore(options: StoreOptions): Promise<SealedStore> {
   return new SealedStore(inProcess(memory), undefined, new InProcessCoordination(memory), 0, options.onError);
 }
 
-/** The map itself, without keyv in between: it already keeps the expiry, and nothing else shares it. */
+/**
+ * The map itself, without keyv in between: it already keeps the expiry, and nothing else shares it.
+ * A record is written as JSON text (what every store keeps: no reference to the writer's objects) and
+ * decoded on its first read into a deeply frozen copy that replaces the text: a connection read on
+ * every profile or proxy call is parsed once, not on each call, and no reader can change it.
+ */
 function inProcess(memory: MemoryStore): RecordMap {
+  const read = (key: string): string | DecodedRecord | undefined => {
+    const value = memory.get(key) as string | DecodedRecord | undefined;
+    if (typeof value !== 'string') return value;
+    const decoded: DecodedRecord = Object.freeze({ decoded: deepFreeze(JSON.parse(value)) });
+    memory.replace(key, decoded);
+    return decoded;
+  };
   return {
-    get: async (key) => memory.get(key) as string | undefined,
-    getMany: async (keys) => keys.map((key) => memory.get(key) as string | undefined),
+    get: async (key) => read(key),
+    getMany: async (keys) => keys.map(read),
     set: async (key, value, ttlMs) => memory.set(key, value, ttlMs),
     delete: async (key) => memory.delete(key),
     disconnect: async () => memory.disconnect(),
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

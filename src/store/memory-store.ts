@@ -60,6 +60,12 @@ export class MemoryStore {
     return entry.value;
   }
 
+  /** Puts another value in an entry that is there, keeping its expiry and its place in the eviction order. */
+  replace(key: string, value: unknown): void {
+    const entry = this.mapFor(key).get(key);
+    if (entry) entry.value = value;
+  }
+
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }

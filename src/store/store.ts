@@ -5,10 +5,16 @@ import { secureRandomBytes } from '../random-bytes.js';
 import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
 
+/**
+ * A record a map hands back already decoded (the in-process map, see create-store.ts): deeply frozen,
+ * so every reader can share it and none can change what the store holds.
+ */
+export type DecodedRecord = { readonly decoded: unknown };
+
 /** What SealedStore keeps its strings in: keyv (Redis), or the in-process map itself. */
 export interface RecordMap {
-  get(key: string): Promise<string | undefined | null>;
-  getMany(keys: string[]): Promise<Array<string | undefined | null>>;
+  get(key: string): Promise<string | DecodedRecord | undefined | null>;
+  getMany(keys: string[]): Promise<Array<string | DecodedRecord | undefined | null>>;
   set(key: string, value: string, ttlMs: number): Promise<unknown>;
   /** Whether this call removed the key. */
   delete(key: string): Promise<boolean>;
@@ -114,7 +120,8 @@ export class SealedStore {
     clearTimeout(timer);
   }
 
-  private unseal<T>(key: string, sealed: string | undefined | null): T | undefined {
+  private unseal<T>(key: string, sealed: string | DecodedRecord | undefined | null): T | undefined {
+    if (typeof sealed === 'object' && sealed !== null) return sealed.decoded as T;
     if (typeof sealed !== 'string') return undefined;
     const json = this.keyring ? this.keyring.open(sealed, key) : sealed;
     // A record sealed under a retired key reads as absent: the user connects again.

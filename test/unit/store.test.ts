@@ -166,6 +166,31 @@ describe('the in-process store', () => {
   });
 });
 
+describe('records of the in-process store', () => {
+  it('are copies of what was written, frozen on read: no reader can change what another reads', async () => {
+    const store = await createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger: pino({ level: 'silent' }) });
+    try {
+      const key = SealedStore.keyFor('conn', 'session-frozen', 'github');
+      const written = { accessToken, scopes: ['repo'], claims: { sub: '1' }, at: new Date(0) };
+      await store.put(key, written, 60_000);
+      written.scopes.push('admin');
+      const first = await store.get<{ scopes: string[]; claims: { sub: string }; at: string }>(key);
+      // What JSON keeps: the writer's later change is not in it, a Date is its ISO text.
+      expect(first).toEqual({ accessToken, scopes: ['repo'], claims: { sub: '1' }, at: '1970-01-01T00:00:00.000Z' });
+      expect(() => first!.scopes.push('admin')).toThrow(TypeError);
+      expect(() => {
+        first!.claims.sub = '2';
+      }).toThrow(TypeError);
+      const [again] = await store.getMany<typeof first>([key]);
+      expect(again).toEqual({ accessToken, scopes: ['repo'], claims: { sub: '1' }, at: '1970-01-01T00:00:00.000Z' });
+      expect(await store.take(key)).toEqual(again);
+      expect(await store.get(key)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SealedStore when the store fails', () => {
   const key = SealedStore.keyFor('session', 'handle');
 
