@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterFamily, HistogramFamily } from './metric-families.js';
 
 /**
  * The gateway's Prometheus metrics, served at GET /metrics. One registry per gateway instance.
@@ -9,32 +10,33 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'gateway_requests_total',
-    help: 'Requests answered, by operation (GraphQL root field or route) and outcome (OK or an error code).',
-    labelNames: ['operation', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly requestDuration = new Histogram({
-    name: 'gateway_request_duration_seconds',
-    help: 'Time to answer a request, by operation.',
-    labelNames: ['operation'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [this.registry],
-  });
-  readonly upstreamCalls = new Counter({
-    name: 'gateway_upstream_requests_total',
-    help: 'Calls to providers, by provider and outcome (2xx, 304, 4xx, 429, 5xx, network_error).',
-    labelNames: ['provider', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly upstreamDuration = new Histogram({
-    name: 'gateway_upstream_request_duration_seconds',
-    help: 'Latency of calls to providers, by provider and outcome.',
-    labelNames: ['provider', 'outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  // The four families every request and provider call touches: lean series (see metric-families.ts).
+  readonly requests = new CounterFamily(
+    'gateway_requests_total',
+    'Requests answered, by operation (GraphQL root field or route) and outcome (OK or an error code).',
+    ['operation', 'outcome'],
+    this.registry,
+  );
+  readonly requestDuration = new HistogramFamily(
+    'gateway_request_duration_seconds',
+    'Time to answer a request, by operation.',
+    ['operation'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    this.registry,
+  );
+  readonly upstreamCalls = new CounterFamily(
+    'gateway_upstream_requests_total',
+    'Calls to providers, by provider and outcome (2xx, 304, 4xx, 429, 5xx, network_error).',
+    ['provider', 'outcome'],
+    this.registry,
+  );
+  readonly upstreamDuration = new HistogramFamily(
+    'gateway_upstream_request_duration_seconds',
+    'Latency of calls to providers, by provider and outcome.',
+    ['provider', 'outcome'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
   readonly refreshes = new Counter({
     name: 'gateway_token_refreshes_total',
     help: 'Access-token refreshes, by provider and result: succeeded, failed, or coalesced (served by a refresh already under way, here or on another replica).',
@@ -70,9 +72,8 @@ export class Metrics {
   }
 
   /**
-   * The per-request series, looked up once per label pair: prom-client hashes a labels object on
-   * every call, and a request records two series and an upstream call two more. The label values
-   * are bounded (see above), and so is this map.
+   * The per-request series, looked up once per label pair: a request records two series and an
+   * upstream call two more. The label values are bounded (see above), and so is this map.
    */
   private readonly series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
 

@@ -1,0 +1,125 @@
+import type { Metric, MetricValueWithName, Registry } from 'prom-client';
+
+type Labels = Record<string, string>;
+
+/**
+ * Counter and histogram families for the series every request touches, registered in a prom-client
+ * registry and exposed by it like its own. prom-client checks and hashes the label values on every
+ * increment, even through a child from `labels()`; here a series is looked up once and is then a
+ * few numbers: an increment is an addition, an observation a search of the bucket bounds.
+ */
+abstract class Family<State> {
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { labels: Labels; state: State }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  abstract readonly type: 'counter' | 'histogram';
+  protected abstract fresh(): State;
+  protected abstract export(labels: Labels, state: State): MetricValueWithName<string>[];
+
+  /** The series of these label values, in the order of the family's label names. */
+  protected state(values: readonly string[]): State {
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}`);
+    const key = values.join('\u0000');
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), state: this.fresh() };
+      this.series.set(key, series);
+    }
+    return series.state;
+  }
+
+  /** What prom-client's registry reads for /metrics. */
+  async get() {
+    const values = [...this.series.values()].flatMap(({ labels, state }) => this.export(labels, state));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  getForPromString() {
+    return this.get();
+  }
+
+  /** Zeroes every series (the handles already given out stay valid). */
+  reset(): void {
+    for (const series of this.series.values()) series.state = Object.assign(series.state as object, this.fresh()) as State;
+  }
+}
+
+export class CounterFamily extends Family<{ value: number }> {
+  readonly type = 'counter';
+
+  labels(...values: string[]): { inc(by?: number): void } {
+    const state = this.state(values);
+    return { inc: (by = 1) => void (state.value += by) };
+  }
+
+  protected fresh() {
+    return { value: 0 };
+  }
+
+  protected export(labels: Labels, state: { value: number }) {
+    return [{ labels, value: state.value }];
+  }
+}
+
+interface HistogramState {
+  /** Observations per bucket, not cumulative; the last one is +Inf. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class HistogramFamily extends Family<HistogramState> {
+  readonly type = 'histogram';
+
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    private readonly buckets: readonly number[],
+    registry: Registry,
+  ) {
+    super(name, help, labelNames, registry);
+  }
+
+  labels(...values: string[]): { observe(value: number): void } {
+    const state = this.state(values);
+    const { buckets } = this;
+    return {
+      observe(value: number) {
+        if (!Number.isFinite(value)) return;
+        let i = 0;
+        while (i < buckets.length && value > buckets[i]!) i++;
+        state.counts[i]!++;
+        state.sum += value;
+        state.count++;
+      },
+    };
+  }
+
+  protected fresh(): HistogramState {
+    return { counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+  }
+
+  protected export(labels: Labels, state: HistogramState) {
+    let cumulative = 0;
+    const values: MetricValueWithName<string>[] = this.buckets.map((le, i) => {
+      cumulative += state.counts[i]!;
+      return { metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: cumulative };
+    });
+    values.push(
+      { metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: state.count },
+      { metricName: `${this.name}_sum`, labels, value: state.sum },
+      { metricName: `${this.name}_count`, labels, value: state.count },
+    );
+    return values;
+  }
+}
