@@ -43,12 +43,12 @@ export class Metrics {
     labelNames: ['provider', 'result'] as const,
     registers: [this.registry],
   });
-  readonly proxyCalls = new Counter({
-    name: 'gateway_proxy_calls_total',
-    help: 'providerRequest / callProvider calls, by provider, credential (USER or APP) and outcome (the status class of the answer, or an error code).',
-    labelNames: ['provider', 'credential', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly proxyCalls = new CounterFamily(
+    'gateway_proxy_calls_total',
+    'providerRequest / callProvider calls, by provider, credential (USER or APP) and outcome (the status class of the answer, or an error code).',
+    ['provider', 'credential', 'outcome'],
+    this.registry,
+  );
   readonly appTokens = new Counter({
     name: 'gateway_app_tokens_total',
     help: 'Client-credentials token requests of the gateway itself, by provider and result: fetched or failed.',
@@ -88,6 +88,19 @@ export class Metrics {
     series.count.inc();
     series.duration.observe(seconds);
   }
+
+  /** A providerRequest / callProvider call answered or refused. */
+  proxyCalled(provider: string, credential: string, outcome: string): void {
+    const key = `proxy ${provider} ${credential} ${outcome}`;
+    let series = this.proxySeries.get(key);
+    if (!series) {
+      series = this.proxyCalls.labels(provider, credential, outcome);
+      this.proxySeries.set(key, series);
+    }
+    series.inc();
+  }
+
+  private readonly proxySeries = new Map<string, { inc(): void }>();
 
   /** A call to a provider answered (or failed): counted and timed by provider and outcome. */
   upstreamAnswered(provider: string, outcome: string, seconds: number): void {

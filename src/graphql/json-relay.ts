@@ -18,7 +18,8 @@ class Held {
 export class JsonRelay {
   private static readonly nonce = randomBytes(16).toString('hex');
   private static requests = 0;
-  private readonly texts = new Map<string, string>();
+  /** Made by the first `hold`: most requests relay nothing. */
+  private texts?: Map<string, string>;
   /**
    * A random per-process nonce and a per-request number: no provider's string can be taken for a
    * placeholder (it would have to hold the nonce, which no answer carries), nor can another request's.
@@ -28,6 +29,7 @@ export class JsonRelay {
   /** The value for a `JSON` field that relays `text` (a JSON text that parsed). */
   hold(text: string): Held {
     this.id ??= `${JsonRelay.nonce}:${++JsonRelay.requests}`;
+    this.texts ??= new Map();
     const token = `relay:${this.id}:${this.texts.size}`;
     this.texts.set(token, text);
     return new Held(token);
@@ -39,7 +41,7 @@ export class JsonRelay {
    * never searched.
    */
   splice(serialized: string): string {
-    if (this.texts.size === 0) return serialized;
+    if (!this.texts) return serialized;
     const found: Array<{ at: number; length: number; text: string }> = [];
     for (const [token, text] of this.texts) {
       const quoted = `"${token}"`;

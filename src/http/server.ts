@@ -10,12 +10,12 @@ import type { Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { formatGraphQLError } from '../errors/translate.js';
+import { plainLineWriter } from '../log-line.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import { documentProblem } from '../graphql/document-bounds.js';
 import { JsonRelay } from '../graphql/json-relay.js';
 import { costLimit, depthLimit } from '../graphql/limits.js';
 import { proxyFieldLimit } from '../graphql/proxy-limit.js';
-import { requestLineWriter } from './request-log.js';
 import type { Metrics } from '../metrics.js';
 import type { SealedStore } from '../store/store.js';
 import { formPostParams, handleCallback, type CallbackOptions } from './callback.js';
@@ -153,7 +153,7 @@ export async function startHttpServer({
   const trustedProxies = new TrustedProxies(config.trustedProxies);
   // The request line has a fixed shape with no secret in it (path without query, codes, numbers), so it
   // skips the redaction pass that every other log line pays for.
-  const requestLog = requestLineWriter(logger);
+  const requestLog = plainLineWriter(logger, 'request');
   const staticFiles = config.examplePage ? loadStaticFiles() : new Map();
   const apollo = new ApolloServer<Context>({
     schema,
@@ -181,7 +181,9 @@ export async function startHttpServer({
 
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, note: RequestNote): Promise<void> {
     const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
+    const incoming = req.headers;
+    for (const name in incoming) {
+      const value = incoming[name];
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let body: unknown;
@@ -233,7 +235,61 @@ export async function startHttpServer({
 
   const cors = corsPolicy(config);
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  /** Answers one request; errors are the caller's (`answer`) to turn into a response. */
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL | undefined, note: RequestNote): Promise<void> {
+    if (cors(req, res, url?.pathname) === 'answered') {
+      note.errorCode = res.statusCode === 403 ? 'CORS_ORIGIN_NOT_ALLOWED' : undefined;
+      return;
+    }
+    if (!url) {
+      note.errorCode = ErrorCode.BAD_USER_INPUT;
+      return sendError(res, new AppError(ErrorCode.BAD_USER_INPUT, 'The request target is not a valid path.'));
+    }
+    if (url.pathname === '/graphql') {
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: '/graphql answers GET and POST.' }, { allow: 'GET, POST' });
+      }
+      return graphql(req, res, url, note);
+    }
+    // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
+    const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
+    if (callback && (req.method === 'GET' || req.method === 'POST')) {
+      note.operation = 'callback';
+      // form_post providers (Apple) answer with an urlencoded POST; callback.ts refuses it for the others.
+      const params = req.method === 'POST' ? await formPostParams(req, config.maxBodyBytes) : url.searchParams;
+      const browser = FlowBinding.presented(req.headers.cookie);
+      note.errorCode = await handleCallback(res, callback[1]!, params, browser, services.flow, callbackOptions, logger, req.method);
+      return;
+    }
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    // Browsers ask for it on every page without a <link rel="icon"> (Sandbox, JSON answers): no 404 each time.
+    if (url.pathname === '/favicon.ico' && req.method === 'GET') return void res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      note.operation = 'metrics';
+      return serveMetrics(req, res, metrics, metricsAllowed(req, config.metricsToken, false));
+    }
+    const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
+    if (file) {
+      res.writeHead(200, {
+        'content-type': file.type,
+        'content-security-policy': EXAMPLE_PAGE_CSP,
+        'cache-control': 'no-cache',
+      });
+      return void res.end(file.body);
+    }
+    if (url.pathname === '/readyz') {
+      try {
+        await store.ping();
+        return sendJson(res, 200, { status: 'ready' });
+      } catch {
+        return sendJson(res, 503, { status: 'store unavailable' });
+      }
+    }
+    sendJson(res, 404, { error: 'NOT_FOUND', message: `No route for ${req.method} ${url.pathname}.` });
+  }
+
+  // One async function per request, no closures or promise chains of its own: this runs on every answer.
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const note: RequestNote = {};
     const url = requestUrl(req.url);
@@ -244,91 +300,40 @@ export async function startHttpServer({
     // SEC-16: a body sent where none is read is not drained to keep the connection.
     const readsBody = req.method === 'POST' && (url?.pathname === '/graphql' || url?.pathname.startsWith('/callback/'));
     if (hasBody(req) && !readsBody) closeAfterUnreadBody(req, res);
-    const route = async () => {
-      if (cors(req, res, url?.pathname) === 'answered') {
-        note.errorCode = res.statusCode === 403 ? 'CORS_ORIGIN_NOT_ALLOWED' : undefined;
-        return;
+    try {
+      await route(req, res, url, note);
+    } catch (error) {
+      if (res.headersSent) return void res.destroy();
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.socket.destroyed) {
+        // The client went away mid-request (a cut body, a closed socket): nobody to answer, nothing to alarm.
+        note.errorCode = 'CLIENT_CLOSED_REQUEST';
+        res.statusCode = 499;
+        return void res.destroy();
       }
-      if (!url) {
+      if (error instanceof BodyTooLarge) {
         note.errorCode = ErrorCode.BAD_USER_INPUT;
-        return sendError(res, new AppError(ErrorCode.BAD_USER_INPUT, 'The request target is not a valid path.'));
+        closeAfterUnreadBody(req, res);
+        return sendError(res, tooLarge(error.limit), 413);
       }
-      if (url.pathname === '/graphql') {
-        if (req.method !== 'GET' && req.method !== 'POST') {
-          return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: '/graphql answers GET and POST.' }, { allow: 'GET, POST' });
-        }
-        return graphql(req, res, url, note);
-      }
-      // Provider ids are [a-z0-9-]: the segment is used undecoded, and anything else is refused as unknown.
-      const callback = /^\/callback\/([^/]+)$/.exec(url.pathname);
-      if (callback && (req.method === 'GET' || req.method === 'POST')) {
-        note.operation = 'callback';
-        // form_post providers (Apple) answer with an urlencoded POST; callback.ts refuses it for the others.
-        const params = req.method === 'POST' ? await formPostParams(req, config.maxBodyBytes) : url.searchParams;
-        const browser = FlowBinding.presented(req.headers.cookie);
-        note.errorCode = await handleCallback(res, callback[1]!, params, browser, services.flow, callbackOptions, logger, req.method);
-        return;
-      }
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      // Browsers ask for it on every page without a <link rel="icon"> (Sandbox, JSON answers): no 404 each time.
-      if (url.pathname === '/favicon.ico' && req.method === 'GET')
-        return void res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
-      if (url.pathname === '/metrics' && req.method === 'GET') {
-        note.operation = 'metrics';
-        return serveMetrics(req, res, metrics, metricsAllowed(req, config.metricsToken, false));
-      }
-      const file = req.method === 'GET' ? staticFiles.get(url.pathname) : undefined;
-      if (file) {
-        res.writeHead(200, {
-          'content-type': file.type,
-          'content-security-policy': EXAMPLE_PAGE_CSP,
-          'cache-control': 'no-cache',
-        });
-        return void res.end(file.body);
-      }
-      if (url.pathname === '/readyz') {
-        try {
-          await store.ping();
-          return sendJson(res, 200, { status: 'ready' });
-        } catch {
-          return sendJson(res, 503, { status: 'store unavailable' });
-        }
-      }
-      sendJson(res, 404, { error: 'NOT_FOUND', message: `No route for ${req.method} ${url.pathname}.` });
-    };
-    route()
-      .catch((error: unknown) => {
-        if (res.headersSent) return void res.destroy();
-        if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.socket.destroyed) {
-          // The client went away mid-request (a cut body, a closed socket): nobody to answer, nothing to alarm.
-          note.errorCode = 'CLIENT_CLOSED_REQUEST';
-          res.statusCode = 499;
-          return void res.destroy();
-        }
-        if (error instanceof BodyTooLarge) {
-          note.errorCode = ErrorCode.BAD_USER_INPUT;
-          closeAfterUnreadBody(req, res);
-          return sendError(res, tooLarge(error.limit), 413);
-        }
-        const appError = error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
-        if (!(error instanceof AppError)) logger.error({ err: error }, 'request failed');
-        note.errorCode = appError.code;
-        sendError(res, appError);
-      })
-      .finally(() => {
-        const operation = note.operation ?? routeName(url?.pathname ?? '');
-        const outcome = note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`);
-        metrics.requestAnswered(operation, outcome, (performance.now() - started) / 1000);
-        requestLog({
-          method: req.method,
-          path: url?.pathname,
-          operation: note.operation,
-          status: res.statusCode,
-          errorCode: note.errorCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-        });
+      const appError = error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
+      if (!(error instanceof AppError)) logger.error({ err: error }, 'request failed');
+      note.errorCode = appError.code;
+      sendError(res, appError);
+    } finally {
+      const operation = note.operation ?? routeName(url?.pathname ?? '');
+      const outcome = note.errorCode ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`);
+      metrics.requestAnswered(operation, outcome, (performance.now() - started) / 1000);
+      requestLog({
+        method: req.method,
+        path: url?.pathname,
+        operation: note.operation,
+        status: res.statusCode,
+        errorCode: note.errorCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
       });
-  });
+    }
+  }
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void answer(req, res));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

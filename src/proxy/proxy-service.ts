@@ -7,6 +7,7 @@ import type { Sessions } from '../auth/sessions.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { envPrefix } from '../config/env-names.js';
+import { plainLineWriter, type PlainFields } from '../log-line.js';
 import type { Metrics } from '../metrics.js';
 import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
 import type { ProviderClient } from '../upstream/provider-client.js';
@@ -59,7 +60,7 @@ export class ProxyService {
   private readonly appLimiter: RateLimiter;
   private readonly gatewayKeyDigest?: Buffer;
   private readonly timeoutMs: number;
-  private readonly callLog: Logger;
+  private readonly callLog: (fields: PlainFields) => void;
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -77,7 +78,7 @@ export class ProxyService {
     this.timeoutMs = options.upstreamTimeoutMs;
     // The call line has a fixed shape with nothing secret in it (ids, a path without its query, a
     // status), so it skips the redaction pass every other line pays for, as the request line does.
-    this.callLog = logger.child({}, { redact: { paths: [] } });
+    this.callLog = plainLineWriter(logger, 'provider call');
     this.gatewayKeyDigest = options.gatewayApiKey === undefined ? undefined : digest(options.gatewayApiKey);
   }
 
@@ -151,26 +152,19 @@ export class ProxyService {
       outcome = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
       throw error;
     } finally {
-      this.metrics?.proxyCalls.inc({
-        provider: this.registry.known(call.provider) ? call.provider : 'unknown',
-        credential: credentialKind,
-        outcome,
-      });
+      this.metrics?.proxyCalled(this.registry.known(call.provider) ? call.provider : 'unknown', credentialKind, outcome);
       // The path only: query strings and bodies may carry personal data.
-      this.callLog.info(
-        {
-          provider: call.provider,
-          credential: credentialKind,
-          method: call.method,
-          // A refused path may carry a query the caller should not have put there: cut it off too.
-          path: path.split(/[?#]/)[0]!.slice(0, 256),
-          rule: ruleText,
-          status,
-          outcome,
-          durationMs: Math.round(performance.now() - started),
-        },
-        'provider call',
-      );
+      this.callLog({
+        provider: call.provider,
+        credential: credentialKind,
+        method: call.method,
+        // A refused path may carry a query the caller should not have put there: cut it off too.
+        path: path.split(/[?#]/)[0]!.slice(0, 256),
+        rule: ruleText,
+        status,
+        outcome,
+        durationMs: Math.round(performance.now() - started),
+      });
     }
   }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino, type LoggerOptions } from 'pino';
-import { requestLineWriter, type RequestLine } from '../../src/http/request-log.js';
+import { plainLineWriter, type PlainFields } from '../../src/log-line.js';
 import { createLogger } from '../../src/log.js';
 
 /** A logger writing into an array, and the line `logger.info` writes for the same fields. */
-function both(options: LoggerOptions, line: RequestLine): { written: string[]; expected: string[] } {
+function both(options: LoggerOptions, line: PlainFields, message = 'request'): { written: string[]; expected: string[] } {
   const written: string[] = [];
   const expected: string[] = [];
   const target: string[][] = [written];
@@ -14,18 +14,18 @@ function both(options: LoggerOptions, line: RequestLine): { written: string[]; e
   const spy = Date.now;
   Date.now = () => now;
   try {
-    requestLineWriter(logger)(line);
+    plainLineWriter(logger, message)(line);
     target[0] = expected;
-    logger.info(line, 'request');
+    logger.info(line, message);
   } finally {
     Date.now = spy;
   }
   return { written, expected };
 }
 
-const line: RequestLine = { method: 'POST', path: '/graphql', operation: 'profile', status: 200, durationMs: 1.3 };
+const line: PlainFields = { method: 'POST', path: '/graphql', operation: 'profile', status: 200, durationMs: 1.3 };
 
-describe('the request line', () => {
+describe('a fixed-shape log line', () => {
   it("is the line the logger's own info writes: level, time, bindings, fields, msg last", () => {
     for (const options of [{}, { base: undefined }, { level: 'debug' }]) {
       const { written, expected } = both(options, line);
@@ -41,6 +41,15 @@ describe('the request line', () => {
     expect(written).toEqual(expected);
     expect(JSON.parse(written[0]!)).not.toHaveProperty('method');
     expect(JSON.parse(written[0]!).path).toBe('/a"b\\c\u2028');
+  });
+
+  it('writes booleans, numbers and any message as the logger does', () => {
+    const fields = { provider: 'github', linked: true, status: 304, durationMs: Number.NaN, rule: undefined };
+    const { written, expected } = both({}, fields, 'provider "call"');
+    expect(written).toEqual(expected);
+    expect(JSON.parse(written[0]!)).toEqual(
+      expect.objectContaining({ linked: true, status: 304, durationMs: null, msg: 'provider "call"' }),
+    );
   });
 
   it('is not written below the logger level', () => {
@@ -60,7 +69,7 @@ describe('the request line', () => {
     const write = stream.write.bind(stream);
     stream.write = (chunk: string) => void seen.push(chunk);
     try {
-      requestLineWriter(logger)(line);
+      plainLineWriter(logger, 'request')(line);
     } finally {
       stream.write = write;
     }
