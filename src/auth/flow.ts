@@ -261,5 +261,19 @@ const FORM_SAFE = /^[A-Za-z0-9*\-._]*$/;
 function formEncode(value: string): string {
   // The characters it leaves as they are: every handle, challenge and nonce is only these.
   if (FORM_SAFE.test(value)) return value;
-  return encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  // The values that need encoding are the provider's own (redirect URI, default scopes, client id):
+  // the same few strings on every startAuth, encoded once each.
+  let encoded = ENCODED.get(value);
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) =>
+      c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+    if (ENCODED.size >= MAX_ENCODED) ENCODED.clear();
+    ENCODED.set(value, encoded);
+  }
+  return encoded;
 }
+
+/** Bounded: a caller's own scopes pass through here too. */
+const ENCODED = new Map<string, string>();
+const MAX_ENCODED = 256;
