@@ -128,7 +128,7 @@ export class Upstream {
    * stream machinery costs more than the read. Bodies over MAX_BODY_BYTES are cut off.
    */
   private once(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const { origin, pathname, search } = new URL(req.url);
+    const { origin, path } = target(req.url);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = () => timer && clearTimeout(timer);
@@ -137,7 +137,7 @@ export class Upstream {
       let status = 0;
       let headers: UpstreamResponse['headers'] = {};
       this.agent.dispatch(
-        { origin, path: pathname + search, method: req.method, headers: req.headers, body: req.body },
+        { origin, path, method: req.method, headers: req.headers, body: req.body },
         {
           // Declaring onRequestStart is what marks a handler as using undici 7's callback API.
           onRequestStart(controller) {
@@ -187,6 +187,26 @@ export class Upstream {
     );
   }
 }
+
+/**
+ * The origin and the request target of a URL, as the URL parser normalizes them. The same few URLs
+ * come back on every call (a profile endpoint, the API paths a frontend reads), so those without a
+ * query, which is where a caller's data would sit, are parsed once.
+ */
+function target(url: string): { origin: string; path: string } {
+  let parsed = TARGETS.get(url);
+  if (parsed === undefined) {
+    const { origin, pathname, search } = new URL(url);
+    parsed = { origin, path: pathname + search };
+    if (search === '' && !url.includes('?')) {
+      if (TARGETS.size >= MAX_TARGETS) TARGETS.clear();
+      TARGETS.set(url, parsed);
+    }
+  }
+  return parsed;
+}
+const TARGETS = new Map<string, { origin: string; path: string }>();
+const MAX_TARGETS = 1000;
 
 class BodyTooLargeError extends Error {}
 class DeadlineError extends Error {}
