@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { alternate, type Contender, type Figures, type Target } from './bench/load.js';
+import { alternate, pairedMedian, summarize, type Contender, type Figures, type Target } from './bench/load.js';
 import { completeSessions, pendingStates } from './bench/memory.js';
 import { agent, cpuMs, flow, peakRssMb, PROFILE, PROXY, repeat, spawnGateway, spawnHelper, START, type Server } from './bench/processes.js';
 import { printReport, type Report, type Row } from './bench/report.js';
@@ -9,15 +9,16 @@ import { printReport, type Report, type Row } from './bench/report.js';
 /**
  * `npm run bench`: load figures for the gateway, each beside a bare Apollo Server answering
  * `{ __typename }` (the baseline) measured in the same run in alternating rounds; these machines are
- * shared and noisy, so the ratios are the figures that mean something. Profile rows also show the
- * framework's floor: bare Apollo making the same one upstream call. Everything runs on loopback.
- * Knobs: BENCH_SECONDS (per measurement, default 4), BENCH_ROUNDS (3), BENCH_STATES (100000),
+ * shared and noisy, so the ratios are the figures that mean something, and each is taken within a
+ * round (the median of the rounds' ratios): the machine's speed changes from one round to the next.
+ * Profile rows also show the framework's floor: bare Apollo making the same one upstream call.
+ * Everything runs on loopback. Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (5), BENCH_STATES (100000),
  * BENCH_SESSIONS (100000), REDIS_URL (default redis://127.0.0.1:6379; skipped when unreachable),
  * BENCH_ONLY (comma-separated scenario name prefixes: only those rows, and no flow or memory phase;
  * a short check such as `BENCH_ONLY=profile,\ memory\ store,\ 0,proxy BENCH_SECONDS=2 BENCH_ROUNDS=1`).
  */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const STATES = Number(process.env.BENCH_STATES ?? 100_000);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -76,10 +77,13 @@ async function measure(scenario: Scenario): Promise<Row[]> {
   for (const connections of CONNECTIONS) {
     const contenders = [{ server: scenario.baseline, target: TYPENAME }, scenario.gateway, scenario.floor, scenario.upstreamAlone];
     const present = contenders.filter((c): c is Contender => c !== undefined);
-    const figures = await alternate(present, connections, SECONDS, ROUNDS);
+    const runs = await alternate(present, connections, SECONDS, ROUNDS);
+    const figures = runs.map(summarize);
     // The baseline and the gateway are always the first two.
     const [baseline, gateway] = figures as [Figures, Figures];
     const of = (c: Contender | undefined): Figures | undefined => (c ? figures[present.indexOf(c)] : undefined);
+    const roundsOf = (c: Contender) => runs[present.indexOf(c)]!;
+    const rps = (a: Figures, b: Figures) => a.rps / b.rps;
     const floor = of(scenario.floor);
     const bound = scenario.upstreamLatencyMs ? connections / (scenario.upstreamLatencyMs / 1000) : undefined;
     rows.push({
@@ -87,9 +91,10 @@ async function measure(scenario: Scenario): Promise<Row[]> {
       connections,
       gateway,
       baseline,
-      ratio: gateway.rps / baseline.rps,
+      ratio: pairedMedian(runs[1]!, runs[0]!, rps),
       floor,
-      floorRatio: floor && gateway.rps / floor.rps,
+      floorRatio: scenario.floor && pairedMedian(runs[1]!, roundsOf(scenario.floor), rps),
+      cpuAboveBaselineUs: pairedMedian(runs[1]!, runs[0]!, (g, b) => (g.cpuMsPerAnswer - b.cpuMsPerAnswer) * 1000),
       latencyBoundFraction: bound && gateway.rps / bound,
       upstreamAlone: of(scenario.upstreamAlone),
       peakRssMb: peakRssMb(scenario.gateway.server.child.pid!),

@@ -27,7 +27,9 @@ export async function load(server: Server, target: Target, connections: number, 
       'graphql' in target
         ? {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            // With this media type a failed operation answers with its error's status (SPEC), so an
+            // answer that is an error is counted as one rather than as a fast 200.
+            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
             setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }),
           }
         : { method: 'GET' },
@@ -43,7 +45,7 @@ export async function load(server: Server, target: Target, connections: number, 
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Medians of each figure over the rounds; errors are summed. */
 export function summarize(runs: Figures[]): Figures {
@@ -63,13 +65,23 @@ export interface Contender {
 
 /**
  * The contenders measured in alternating rounds, so that each sees the same machine weather; each
- * gets a warm-up load first (the JIT's first seconds are not what a running gateway costs).
+ * gets a warm-up load first (the JIT's first seconds are not what a running gateway costs). The
+ * figures of every round, per contender: comparisons pair the contenders' figures of one round.
  */
-export async function alternate(contenders: Contender[], connections: number, seconds: number, rounds: number): Promise<Figures[]> {
+export async function alternate(contenders: Contender[], connections: number, seconds: number, rounds: number): Promise<Figures[][]> {
   for (const c of contenders) await load(c.server, c.target, connections, Math.min(2, seconds));
   const runs: Figures[][] = contenders.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, c] of contenders.entries()) runs[i]!.push(await load(c.server, c.target, connections, seconds));
   }
-  return runs.map(summarize);
+  return runs;
+}
+
+/**
+ * The median over rounds of a figure comparing two contenders within each round (a ratio of their
+ * requests/s, a difference of their CPU): these shared machines change speed from one round to the
+ * next, and a comparison within a round sees both under the same weather.
+ */
+export function pairedMedian(a: Figures[], b: Figures[], compare: (a: Figures, b: Figures) => number): number {
+  return median(a.map((figures, round) => compare(figures, b[round]!)));
 }

@@ -56,9 +56,13 @@ export async function spawnGateway(name: string, upstream: string, extra: Record
     PORT: String(port),
     PUBLIC_URL: url,
     START_AUTH_RATE_LIMIT: '0',
+    // The load reads a hundred sessions thousands of times a second: the per-session cap on provider
+    // calls would turn the proxy rows into rows of RATE_LIMITED answers.
+    PROXY_RATE_LIMIT: '0',
     FRONTEND_CALLBACK_URL: 'http://127.0.0.1:9/app',
     GITHUB_CLIENT_ID: 'bench-client',
-    GITHUB_CLIENT_SECRET: 'bench-secret',
+    // 40 hex characters, as GitHub's client secrets are (the proxy searches answers for it).
+    GITHUB_CLIENT_SECRET: randomBytes(20).toString('hex'),
     GITHUB_AUTHORIZATION_URL: `${upstream}/login/oauth/authorize`,
     GITHUB_TOKEN_URL: `${upstream}/login/oauth/access_token`,
     GITHUB_API_URL: `${upstream}/api/v3`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -91,6 +92,8 @@ const headers = {
   'x-ratelimit-remaining': '4999',
 };
 let tokens = 0;
+/** A token of GitHub's shape (gho_ and 36 characters): what the proxy's secret scan searches for. */
+const githubToken = (n: number) => `gho_${createHash('sha256').update(String(n)).digest('base64url').slice(0, 36)}`;
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://upstream');
@@ -110,7 +113,7 @@ const server = createServer((req, res) => {
       req.on('end', () =>
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ access_token: `gho_bench${++tokens}`, token_type: 'bearer', scope: 'read:user,user:email' })),
+          .end(JSON.stringify({ access_token: githubToken(++tokens), token_type: 'bearer', scope: 'read:user,user:email' })),
       );
     } else {
       res.writeHead(404).end();
