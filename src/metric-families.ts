@@ -5,12 +5,12 @@ type Labels = Record<string, string>;
 /**
  * Counter and histogram families for the series every request touches, registered in a prom-client
  * registry and exposed by it like its own. prom-client checks and hashes the label values on every
- * increment, even through a child from `labels()`; here a series is looked up once and is then a
- * few numbers: an increment is an addition, an observation a search of the bucket bounds.
+ * increment, even through a child from `labels()`; here a series is one lookup of its label values
+ * and then a few numbers: an increment is an addition, an observation a search of the bucket bounds.
  */
-abstract class Family<State> {
+abstract class Family<State extends object, Handle> {
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Labels; state: State }>();
+  private readonly series = new Map<string, { labels: Labels; state: State; handle: Handle }>();
 
   constructor(
     readonly name: string,
@@ -23,18 +23,21 @@ abstract class Family<State> {
 
   abstract readonly type: 'counter' | 'histogram';
   protected abstract fresh(): State;
+  /** The handle callers record with: made once per series, over its state. */
+  protected abstract bind(state: State): Handle;
   protected abstract export(labels: Labels, state: State): MetricValueWithName<string>[];
 
   /** The series of these label values, in the order of the family's label names. */
-  protected state(values: readonly string[]): State {
-    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}`);
+  labels(...values: string[]): Handle {
     const key = values.join('\u0000');
     let series = this.series.get(key);
     if (!series) {
-      series = { labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), state: this.fresh() };
+      if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}`);
+      const state = this.fresh();
+      series = { labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), state, handle: this.bind(state) };
       this.series.set(key, series);
     }
-    return series.state;
+    return series.handle;
   }
 
   /** What prom-client's registry reads for /metrics. */
@@ -49,20 +52,19 @@ abstract class Family<State> {
 
   /** Zeroes every series (the handles already given out stay valid). */
   reset(): void {
-    for (const series of this.series.values()) series.state = Object.assign(series.state as object, this.fresh()) as State;
+    for (const series of this.series.values()) Object.assign(series.state, this.fresh());
   }
 }
 
-export class CounterFamily extends Family<{ value: number }> {
+export class CounterFamily extends Family<{ value: number }, { inc(by?: number): void }> {
   readonly type = 'counter';
-
-  labels(...values: string[]): { inc(by?: number): void } {
-    const state = this.state(values);
-    return { inc: (by = 1) => void (state.value += by) };
-  }
 
   protected fresh() {
     return { value: 0 };
+  }
+
+  protected bind(state: { value: number }) {
+    return { inc: (by = 1) => void (state.value += by) };
   }
 
   protected export(labels: Labels, state: { value: number }) {
@@ -77,7 +79,7 @@ interface HistogramState {
   count: number;
 }
 
-export class HistogramFamily extends Family<HistogramState> {
+export class HistogramFamily extends Family<HistogramState, { observe(value: number): void }> {
   readonly type = 'histogram';
 
   constructor(
@@ -90,8 +92,7 @@ export class HistogramFamily extends Family<HistogramState> {
     super(name, help, labelNames, registry);
   }
 
-  labels(...values: string[]): { observe(value: number): void } {
-    const state = this.state(values);
+  protected bind(state: HistogramState) {
     const { buckets } = this;
     return {
       observe(value: number) {

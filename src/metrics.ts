@@ -10,7 +10,7 @@ import { CounterFamily, HistogramFamily } from './metric-families.js';
 export class Metrics {
   readonly registry = new Registry();
 
-  // The four families every request and provider call touches: lean series (see metric-families.ts).
+  // The families every request and provider call touches: lean series (see metric-families.ts).
   readonly requests = new CounterFamily(
     'gateway_requests_total',
     'Requests answered, by operation (GraphQL root field or route) and outcome (OK or an error code).',
@@ -71,47 +71,21 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /**
-   * The per-request series, looked up once per label pair: a request records two series and an
-   * upstream call two more. The label values are bounded (see above), and so is this map.
-   */
-  private readonly series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
-
   /** A request answered: counted by operation and outcome, timed by operation. */
   requestAnswered(operation: string, outcome: string, seconds: number): void {
-    const key = `request ${operation} ${outcome}`;
-    let series = this.series.get(key);
-    if (!series) {
-      series = { count: this.requests.labels(operation, outcome), duration: this.requestDuration.labels(operation) };
-      this.series.set(key, series);
-    }
-    series.count.inc();
-    series.duration.observe(seconds);
+    this.requests.labels(operation, outcome).inc();
+    this.requestDuration.labels(operation).observe(seconds);
   }
 
   /** A providerRequest / callProvider call answered or refused. */
   proxyCalled(provider: string, credential: string, outcome: string): void {
-    const key = `proxy ${provider} ${credential} ${outcome}`;
-    let series = this.proxySeries.get(key);
-    if (!series) {
-      series = this.proxyCalls.labels(provider, credential, outcome);
-      this.proxySeries.set(key, series);
-    }
-    series.inc();
+    this.proxyCalls.labels(provider, credential, outcome).inc();
   }
-
-  private readonly proxySeries = new Map<string, { inc(): void }>();
 
   /** A call to a provider answered (or failed): counted and timed by provider and outcome. */
   upstreamAnswered(provider: string, outcome: string, seconds: number): void {
-    const key = `upstream ${provider} ${outcome}`;
-    let series = this.series.get(key);
-    if (!series) {
-      series = { count: this.upstreamCalls.labels(provider, outcome), duration: this.upstreamDuration.labels(provider, outcome) };
-      this.series.set(key, series);
-    }
-    series.count.inc();
-    series.duration.observe(seconds);
+    this.upstreamCalls.labels(provider, outcome).inc();
+    this.upstreamDuration.labels(provider, outcome).observe(seconds);
   }
 }
 
