@@ -12,8 +12,8 @@ import { printReport, type Report, type Row } from './bench/report.js';
  * shared and noisy, so the ratios are the figures that mean something, and each is taken within a
  * round (the median of the rounds' ratios): the machine's speed changes from one round to the next.
  * Profile rows also show the framework's floor: bare Apollo making the same one upstream call.
- * Everything runs on loopback. Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (5), BENCH_STATES (100000),
- * BENCH_SESSIONS (100000), REDIS_URL (default redis://127.0.0.1:6379; skipped when unreachable),
+ * Everything runs on loopback. Knobs: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (5),
+ * BENCH_STATES (100000), BENCH_SESSIONS (100000), REDIS_URL (default redis://127.0.0.1:6379; skipped when unreachable),
  * BENCH_ONLY (comma-separated scenario name prefixes: only those rows, and no flow or memory phase;
  * a short check such as `BENCH_ONLY=profile,\ memory\ store,\ 0,proxy BENCH_SECONDS=2 BENCH_ROUNDS=1`).
  */

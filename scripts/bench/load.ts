@@ -45,7 +45,7 @@ export async function load(server: Server, target: Target, connections: number, 
   };
 }
 
-export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Medians of each figure over the rounds; errors are summed. */
 export function summarize(runs: Figures[]): Figures {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BoundedMemo } from '../bounded-memo.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { Metrics } from '../metrics.js';
@@ -262,18 +263,12 @@ function formEncode(value: string): string {
   // The characters it leaves as they are: every handle, challenge and nonce is only these.
   if (FORM_SAFE.test(value)) return value;
   // The values that need encoding are the provider's own (redirect URI, default scopes, client id):
-  // the same few strings on every startAuth, encoded once each.
-  let encoded = ENCODED.get(value);
-  if (encoded === undefined) {
-    encoded = encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) =>
-      c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-    );
-    if (ENCODED.size >= MAX_ENCODED) ENCODED.clear();
-    ENCODED.set(value, encoded);
-  }
-  return encoded;
+  // the same few strings on every startAuth, encoded once each. (A caller's own scopes pass here too.)
+  return ENCODED.get(value);
 }
 
-/** Bounded: a caller's own scopes pass through here too. */
-const ENCODED = new Map<string, string>();
-const MAX_ENCODED = 256;
+const ENCODED = new BoundedMemo(
+  (value: string) =>
+    encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`)),
+  256,
+);

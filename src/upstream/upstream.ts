@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors, fetch as undiciFetch } from 'undici';
 import type { Logger } from 'pino';
+import { BoundedMemo } from '../bounded-memo.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { upstreamOutcome, type Metrics } from '../metrics.js';
@@ -188,25 +189,18 @@ export class Upstream {
   }
 }
 
-/**
- * The origin and the request target of a URL, as the URL parser normalizes them. The same few URLs
- * come back on every call (a profile endpoint, the API paths a frontend reads), so those without a
- * query, which is where a caller's data would sit, are parsed once.
- */
-function target(url: string): { origin: string; path: string } {
-  let parsed = TARGETS.get(url);
-  if (parsed === undefined) {
-    const { origin, pathname, search } = new URL(url);
-    parsed = { origin, path: pathname + search };
-    if (search === '' && !url.includes('?')) {
-      if (TARGETS.size >= MAX_TARGETS) TARGETS.clear();
-      TARGETS.set(url, parsed);
-    }
-  }
-  return parsed;
+/** The origin and the request target of a URL, as the URL parser normalizes them. */
+function parseTarget(url: string): { origin: string; path: string } {
+  const { origin, pathname, search } = new URL(url);
+  return { origin, path: pathname + search };
 }
-const TARGETS = new Map<string, { origin: string; path: string }>();
-const MAX_TARGETS = 1000;
+
+/**
+ * The same few URLs come back on every call (a profile endpoint, the API paths a frontend reads), so
+ * those without a query, which is where a caller's data would sit, are parsed once.
+ */
+const QUERYLESS_TARGETS = new BoundedMemo(parseTarget, 1000);
+const target = (url: string) => (url.includes('?') ? parseTarget(url) : QUERYLESS_TARGETS.get(url));
 
 class BodyTooLargeError extends Error {}
 class DeadlineError extends Error {}
