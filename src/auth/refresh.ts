@@ -10,10 +10,10 @@ import type { Upstream } from '../upstream/upstream.js';
 import type { ConnectionRecord } from './records.js';
 import { requestTokens } from './token-endpoint.js';
 
-export const connectionKey = (sessionId: string, provider: string) => SealedStore.keyFor('conn', sessionId, provider);
-const lockKey = (sessionId: string, provider: string) => SealedStore.keyFor('lock', sessionId, provider);
+export const connectionKey = (sessionId: string, provider: string) => SealedStore.sessionKeyFor('conn', sessionId, provider);
+const lockKey = (sessionId: string, provider: string) => SealedStore.sessionKeyFor('lock', sessionId, provider);
 /** The fingerprint of the connection's current token pair: what a refresh compares-and-sets against. */
-const pairKey = (sessionId: string, provider: string) => SealedStore.keyFor('pair', sessionId, provider);
+const pairKey = (sessionId: string, provider: string) => SealedStore.sessionKeyFor('pair', sessionId, provider);
 
 /** A short hash of the pair's refresh token (or access token): identifies the pair, useless as a token. */
 export function pairFingerprint(connection: ConnectionRecord): string {

@@ -15,7 +15,7 @@ export interface SessionView {
   connections: ConnectionRecord[];
 }
 
-const sessionKey = (sessionId: string) => SealedStore.keyFor('session', sessionId);
+const sessionKey = (sessionId: string) => SealedStore.sessionKeyFor('session', sessionId);
 
 /**
  * Sessions and their connections: reading, refreshing, calling the provider's API, forgetting.

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import { secureRandomBytes } from '../random-bytes.js';
+import { BoundedMemo } from '../bounded-memo.js';
 import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
 
@@ -20,6 +21,11 @@ export interface RecordMap {
   delete(key: string): Promise<boolean>;
   disconnect(): Promise<void>;
 }
+
+const digestOf = (handle: string) => hash('sha256', handle, 'base64url');
+const keyOf = (kind: string, digest: string, suffix: string | undefined) =>
+  suffix === undefined ? `${kind}:{${digest}}` : `${kind}:{${digest}}:${suffix}`;
+const SESSION_DIGESTS = new BoundedMemo(digestOf, 4096);
 
 /**
  * The gateway's records. Every key is a SHA-256 hash of the handle it is looked up by (state,
@@ -44,8 +50,16 @@ export class SealedStore {
    * hash tag: a session's record and its connections hash to one slot, so they can be read together.
    */
   static keyFor(kind: string, handle: string, suffix?: string): string {
-    const digest = hash('sha256', handle, 'base64url');
-    return suffix === undefined ? `${kind}:{${digest}}` : `${kind}:{${digest}}:${suffix}`;
+    return keyOf(kind, digestOf(handle), suffix);
+  }
+
+  /**
+   * `keyFor` a session id. A session id comes back on every request that reads one of its
+   * connections, so the digests of the most recent ones are remembered (a bounded memo) rather than
+   * hashed again each time; a state, used once, goes through `keyFor`.
+   */
+  static sessionKeyFor(kind: string, sessionId: string, suffix?: string): string {
+    return keyOf(kind, SESSION_DIGESTS.get(sessionId), suffix);
   }
 
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {

@@ -58,6 +58,15 @@ describe('SealedStore keys', () => {
     expect(SealedStore.keyFor('session', randomHandle())).not.toBe(key);
   });
 
+  it('are the same for a session id whose digest is remembered, past the memo filling up', () => {
+    const handles = Array.from({ length: 5000 }, () => randomHandle());
+    for (const handle of [...handles, ...handles]) {
+      const digest = createHash('sha256').update(handle).digest('base64url');
+      expect(SealedStore.sessionKeyFor('conn', handle, 'github')).toBe(`conn:{${digest}}:github`);
+      expect(SealedStore.sessionKeyFor('session', handle)).toBe(SealedStore.keyFor('session', handle));
+    }
+  });
+
   it('leave no handle and no token in a dump of the store', async () => {
     const { map, store } = openStore();
     const sessionId = randomHandle();
