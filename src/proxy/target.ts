@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../bounded-memo.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 
@@ -85,26 +86,44 @@ export function apiBase(url: string, mount = ''): ApiBase {
 
 /**
  * The URL to call: joined as strings (a `new URL(path, base)` would drop the base's own path, such as
- * Spotify's `/v1`), re-parsed, and checked to stay on the base's origin and under its path.
+ * Spotify's `/v1`), re-parsed, and checked to stay on the base's origin and under its path. The check
+ * is made on the URL without its query: `target.path` holds no "?" or "#" (checkPath) and the query is
+ * encoded by URLSearchParams, so the query cannot change the origin or the path the parser finds. The
+ * outcome for each query-less URL is remembered (a bounded memo): the same few paths come back.
  */
 export function buildUrl(base: ApiBase, target: ProxyTarget): string {
   const search = target.query.length > 0 ? `?${new URLSearchParams(target.query).toString()}` : '';
-  const url = `${base.origin}${base.path}${target.path}${search}`;
-  const parsed = new URL(url);
-  if (parsed.origin !== base.origin || !(parsed.pathname === base.path || parsed.pathname.startsWith(`${base.path}/`))) {
-    throw refuse('The path does not stay under the API base.');
-  }
-  return url;
+  const url = `${base.origin}${base.path}${target.path}`;
+  if (!STAYS_UNDER_BASE.get(`${base.origin} ${base.path} ${url}`)) throw refuse('The path does not stay under the API base.');
+  return url + search;
 }
+
+const STAYS_UNDER_BASE = new BoundedMemo((key: string) => {
+  const [origin, path, url] = key.split(' ') as [string, string, string];
+  const parsed = new URL(url);
+  return parsed.origin === origin && (parsed.pathname === path || parsed.pathname.startsWith(`${path}/`));
+}, 1000);
+
+// A URL under the base that the URL parser would hand back unchanged: path characters and %XX
+// escapes only, no dot segment, no encoded dot (which the parser reads as one), and a query of plain
+// characters. Such a URL is read without parsing; any other goes through the parser.
+const PLAIN_REST = /^(?:\/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@]|\.(?![./?]|$)|%[0-9A-Fa-f]{2})*)+(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
 
 /**
  * The path and query of a URL the provider gave (a `Link` or `next` URL), relative to the base;
  * undefined when it leaves the base (another origin or path), which ends paging there.
  */
 export function relativeToBase(base: ApiBase, url: string): { path: string; query: Array<[string, string]> } | undefined {
+  const prefix = `${base.origin}${base.path}`;
+  if (url.startsWith(`${prefix}/`) && PLAIN_REST.test(url.slice(prefix.length)) && !/%2e/i.test(url)) {
+    const rest = url.slice(prefix.length);
+    const q = rest.indexOf('?');
+    const path = q < 0 ? rest : rest.slice(0, q);
+    return { path: base.mount + path, query: q < 0 ? [] : [...new URLSearchParams(rest.slice(q + 1)).entries()] };
+  }
   let parsed: URL;
   try {
-    parsed = new URL(url, `${base.origin}${base.path}/`);
+    parsed = new URL(url, `${prefix}/`);
   } catch {
     return undefined;
   }

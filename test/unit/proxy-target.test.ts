@@ -80,4 +80,55 @@ describe('the path of a provider API call', () => {
     expect(relativeToBase(base, 'https://api.github.com/other/user')).toBeUndefined();
     expect(relativeToBase(base, 'https://api.github.com/api/v30/user')).toBeUndefined();
   });
+
+  it('reads a next URL as the URL parser would, whether or not it goes through it', () => {
+    const base = apiBase('https://api.github.com/api/v3');
+    const parsedAsUrl = (url: string) => {
+      const parsed = new URL(url, 'https://api.github.com/api/v3/');
+      if (parsed.origin !== base.origin || !parsed.pathname.startsWith('/api/v3/')) return undefined;
+      return { path: parsed.pathname.slice('/api/v3'.length), query: [...parsed.searchParams.entries()] };
+    };
+    const rests = [
+      '/user/repos?page=2&per_page=30',
+      '/repositories/1/issues?since=2026-01-01T00:00:00Z&q=a+b%20c',
+      '/a.b/.c/d./e',
+      '/x//y',
+      '/x/./y',
+      '/x/../../other',
+      '/x/%2e%2E/y',
+      '/x/%2E/y',
+      '/x/.',
+      '/x/..?page=2',
+      '/x/..',
+      '/x%2Fy/%41',
+      '/x?q=%zz&r=%2',
+      "/x?q='quoted'",
+      '/x?q=a#fragment',
+      '/x\\..\\..\\other',
+      '/x y',
+      '/x?q=<b>',
+      '/x/\u00e9',
+      '/x\t/y',
+      ':443/api/v3/x',
+      '@evil.example/x',
+    ];
+    for (const rest of rests) {
+      const url = `https://api.github.com/api/v3${rest}`;
+      expect({ url, read: relativeToBase(base, url) }).toEqual({ url, read: parsedAsUrl(url) });
+    }
+  });
+
+  it('checks the path under the base with or without a query, every time', () => {
+    const base = apiBase('https://api.github.com/api/v3');
+    for (let i = 0; i < 2; i++) {
+      expect(buildUrl(base, { path: '/user/repos', segments: [], query: [['q', '#?/../x']] })).toBe(
+        'https://api.github.com/api/v3/user/repos?q=%23%3F%2F..%2Fx',
+      );
+      expect(refusal(() => buildUrl(base, { path: '/%2e%2e/x', segments: [], query: [['page', '2']] })).code).toBe('BAD_USER_INPUT');
+    }
+    // The same path under another base is checked against that base.
+    expect(
+      refusal(() => buildUrl(apiBase('https://api.github.com/api/v3/user'), { path: '/%2e%2e/x', segments: [], query: [] })).code,
+    ).toBe('BAD_USER_INPUT');
+  });
 });
