@@ -32,13 +32,22 @@ export function plainLineWriter(logger: Logger, message: string): (fields: Plain
     !internals[symbols.nestedKeySym];
   if (!plain) return (fields) => logger.info(fields, message);
   const tail = `,"msg":${JSON.stringify(message)}${end}`;
+  // Each field's `,"name":`, quoted once: a line's names are the code's own, the same few every time.
+  const keys = new Map<string, string>();
+  const key = (name: string) => {
+    let quoted = keys.get(name);
+    if (quoted === undefined) keys.set(name, (quoted = `,${JSON.stringify(name)}:`));
+    return quoted;
+  };
   return (fields) => {
     if (!logger.isLevelEnabled('info')) return;
     let text = `${levelPrefix}${time()}${chindings}`;
     for (const name in fields) {
       const value = fields[name];
       if (value === undefined) continue;
-      text += `,${JSON.stringify(name)}:${typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' && !Number.isFinite(value) ? 'null' : String(value)}`;
+      text +=
+        key(name) +
+        (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' && !Number.isFinite(value) ? 'null' : String(value));
     }
     stream.write!(text + tail);
   };
