@@ -1,4 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
+import { BoundedMemo } from '../bounded-memo.js';
 
 /**
  * The address a client is counted by (rate limits, connection caps).
@@ -65,7 +66,7 @@ export interface AddressRequest {
 export function clientAddress(req: AddressRequest, trusted: TrustedProxies, header: ForwardedHeader): string {
   const peer = req.socket.remoteAddress;
   if (!peer) return 'unknown';
-  if (!trusted.has(peer)) return addressKey(peer);
+  if (!trusted.has(peer)) return PEER_KEYS.get(peer);
   const raw = req.headers[header];
   const hops = forwardedHops(Array.isArray(raw) ? raw.join(',') : (raw ?? ''), header);
   let client = peer;
@@ -77,6 +78,9 @@ export function clientAddress(req: AddressRequest, trusted: TrustedProxies, head
   }
   return addressKey(client);
 }
+
+/** The keys of the peers that connect: the same few addresses send request after request. */
+const PEER_KEYS = new BoundedMemo((peer: string) => addressKey(peer), 1000);
 
 /** The addresses listed by a forwarding header, left (the original client) to right (the last proxy). */
 export function forwardedHops(value: string, header: ForwardedHeader): string[] {
