@@ -10,7 +10,10 @@ type Labels = Record<string, string>;
  */
 abstract class Family<State extends object, Handle> {
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Labels; state: State; handle: Handle }>();
+  /** Every series, for the exposition. */
+  private readonly series: Array<{ labels: Labels; state: State; handle: Handle }> = [];
+  /** The series by their label values, one level of maps per label: no key is built per lookup. */
+  private readonly index = new Map<string, unknown>();
 
   constructor(
     readonly name: string,
@@ -18,6 +21,7 @@ abstract class Family<State extends object, Handle> {
     private readonly labelNames: readonly string[],
     registry: Registry,
   ) {
+    if (labelNames.length === 0) throw new Error(`${name}: a family has at least one label`);
     registry.registerMetric(this as unknown as Metric);
   }
 
@@ -29,20 +33,27 @@ abstract class Family<State extends object, Handle> {
 
   /** The series of these label values, in the order of the family's label names. */
   labels(...values: string[]): Handle {
-    const key = values.join('\u0000');
-    let series = this.series.get(key);
-    if (!series) {
-      if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}`);
-      const state = this.fresh();
-      series = { labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), state, handle: this.bind(state) };
-      this.series.set(key, series);
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}`);
+    let level = this.index;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(values[i]!, (next = new Map()));
+      level = next;
     }
-    return series.handle;
+    let handle = level.get(values[last]!) as Handle | undefined;
+    if (handle === undefined) {
+      const state = this.fresh();
+      handle = this.bind(state);
+      this.series.push({ labels: Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), state, handle });
+      level.set(values[last]!, handle);
+    }
+    return handle;
   }
 
   /** What prom-client's registry reads for /metrics. */
   async get() {
-    const values = [...this.series.values()].flatMap(({ labels, state }) => this.export(labels, state));
+    const values = this.series.flatMap(({ labels, state }) => this.export(labels, state));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
@@ -52,7 +63,7 @@ abstract class Family<State extends object, Handle> {
 
   /** Zeroes every series (the handles already given out stay valid). */
   reset(): void {
-    for (const series of this.series.values()) Object.assign(series.state, this.fresh());
+    for (const series of this.series) Object.assign(series.state, this.fresh());
   }
 }
 
