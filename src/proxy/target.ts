@@ -16,7 +16,7 @@ const CREDENTIAL_PARAMS = new Set(['access_token', 'refresh_token', 'id_token', 
 /** A checked request target: its path relative to the API base, decoded segments (for rules), query. */
 export interface ProxyTarget {
   path: string;
-  segments: string[];
+  segments: readonly string[];
   query: Array<[string, string]>;
 }
 
@@ -28,7 +28,15 @@ const refuse = (message: string, field = 'request.path') => new AppError(ErrorCo
  * encoding), no backslash or control character even encoded. "%2F" inside a segment is kept
  * encoded, as APIs that take `group%2Fproject` expect.
  */
-export function checkPath(path: string): string[] {
+export function checkPath(path: string): readonly string[] {
+  return path.length <= REMEMBERED_PATH_LENGTH ? CHECKED_PATHS.get(path) : segmentsOf(path);
+}
+
+/** Paths already found good, with their segments (frozen: every caller shares them); refusals are not kept. */
+const REMEMBERED_PATH_LENGTH = 256;
+const CHECKED_PATHS = new BoundedMemo((path: string) => Object.freeze(segmentsOf(path)), 1000);
+
+function segmentsOf(path: string): string[] {
   if (path.length > MAX_PATH_LENGTH) throw refuse(`The path is longer than ${MAX_PATH_LENGTH} characters.`);
   if (!path.startsWith('/')) throw refuse('The path must be relative to the API base and start with "/" (no absolute URL).');
   if (!PATH_CHARS.test(path)) {

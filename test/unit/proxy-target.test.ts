@@ -49,6 +49,14 @@ describe('the path of a provider API call', () => {
     }
   });
 
+  it('gives the same verdict the second time: a good path its segments (shared, frozen), a bad one its refusal', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(checkPath('/user/repos')).toEqual(['user', 'repos']);
+      expect(refusal(() => checkPath('/user/%2e%2e/admin')).code).toBe('BAD_USER_INPUT');
+    }
+    expect(Object.isFrozen(checkPath('/user/repos'))).toBe(true);
+  });
+
   it('keeps %2F inside a segment encoded, and decodes segments once for the rules', () => {
     expect(checkPath('/projects/group%2Fproject/issues')).toEqual(['projects', 'group/project', 'issues']);
     expect(checkPath('/')).toEqual([]);
