@@ -44,8 +44,12 @@ export class ProxyResolver {
   }
 }
 
-/** The answer with its JSON body relayed as the provider's text rather than re-serialized. */
+/**
+ * The answer with its JSON body relayed as the provider's text rather than re-serialized. The answer
+ * is this call's own object: its `json` is replaced in place (`jsonText`, which is no field of
+ * ProviderResponse, is never resolved).
+ */
 function relayed(answer: ProxyAnswer, ctx: GraphQLContext): ProviderResponse {
-  const { jsonText, ...rest } = answer;
-  return { ...rest, json: jsonText === undefined ? answer.json : ctx.relay.hold(jsonText) } as ProviderResponse;
+  if (answer.jsonText !== undefined) answer.json = ctx.relay.hold(answer.jsonText);
+  return answer as ProviderResponse;
 }
