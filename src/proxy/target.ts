@@ -1,6 +1,7 @@
 import { BoundedMemo } from '../bounded-memo.js';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
+import { requestTarget } from '../upstream/upstream.js';
 
 /** Longest `request.path` accepted. */
 export const MAX_PATH_LENGTH = 2048;
@@ -96,21 +97,18 @@ export function apiBase(url: string, mount = ''): ApiBase {
  * The URL to call: joined as strings (a `new URL(path, base)` would drop the base's own path, such as
  * Spotify's `/v1`), re-parsed, and checked to stay on the base's origin and under its path. The check
  * is made on the URL without its query: `target.path` holds no "?" or "#" (checkPath) and the query is
- * encoded by URLSearchParams, so the query cannot change the origin or the path the parser finds. The
- * outcome for each query-less URL is remembered (a bounded memo): the same few paths come back.
+ * encoded by URLSearchParams, so the query cannot change the origin or the path the parser finds. A
+ * query-less URL is parsed once (the upstream client's memo, which the call then finds it in).
  */
 export function buildUrl(base: ApiBase, target: ProxyTarget): string {
   const search = target.query.length > 0 ? `?${new URLSearchParams(target.query).toString()}` : '';
   const url = `${base.origin}${base.path}${target.path}`;
-  if (!STAYS_UNDER_BASE.get(`${base.origin} ${base.path} ${url}`)) throw refuse('The path does not stay under the API base.');
+  const parsed = requestTarget(url);
+  if (parsed.origin !== base.origin || !(parsed.path === base.path || parsed.path.startsWith(`${base.path}/`))) {
+    throw refuse('The path does not stay under the API base.');
+  }
   return url + search;
 }
-
-const STAYS_UNDER_BASE = new BoundedMemo((key: string) => {
-  const [origin, path, url] = key.split(' ') as [string, string, string];
-  const parsed = new URL(url);
-  return parsed.origin === origin && (parsed.pathname === path || parsed.pathname.startsWith(`${path}/`));
-}, 1000);
 
 // A URL under the base that the URL parser would hand back unchanged: path characters and %XX
 // escapes only, no dot segment, no encoded dot (which the parser reads as one), and a query of plain

@@ -129,7 +129,7 @@ export class Upstream {
    * stream machinery costs more than the read. Bodies over MAX_BODY_BYTES are cut off.
    */
   private once(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const { origin, path } = target(req.url);
+    const { origin, path } = requestTarget(req.url);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = () => timer && clearTimeout(timer);
@@ -196,11 +196,12 @@ function parseTarget(url: string): { origin: string; path: string } {
 }
 
 /**
- * The same few URLs come back on every call (a profile endpoint, the API paths a frontend reads), so
- * those without a query, which is where a caller's data would sit, are parsed once.
+ * A URL's origin and request target, as the URL parser reads them. The same few URLs come back on
+ * every call (a profile endpoint, the API paths a frontend reads), so those without a query, which is
+ * where a caller's data would sit, are parsed once.
  */
 const QUERYLESS_TARGETS = new BoundedMemo(parseTarget, 1000);
-const target = (url: string) => (url.includes('?') ? parseTarget(url) : QUERYLESS_TARGETS.get(url));
+export const requestTarget = (url: string) => (url.includes('?') ? parseTarget(url) : QUERYLESS_TARGETS.get(url));
 
 class BodyTooLargeError extends Error {}
 class DeadlineError extends Error {}

@@ -134,9 +134,10 @@ describe('the path of a provider API call', () => {
       );
       expect(refusal(() => buildUrl(base, { path: '/%2e%2e/x', segments: [], query: [['page', '2']] })).code).toBe('BAD_USER_INPUT');
     }
-    // The same path under another base is checked against that base.
+    // One joined URL, two bases: it stays under /api/v3 (the parser reads /api/v3/repos), not under /api/v3/user.
+    expect(buildUrl(base, { path: '/user/%2e%2e/repos', segments: [], query: [] })).toBe('https://api.github.com/api/v3/user/%2e%2e/repos');
     expect(
-      refusal(() => buildUrl(apiBase('https://api.github.com/api/v3/user'), { path: '/%2e%2e/x', segments: [], query: [] })).code,
+      refusal(() => buildUrl(apiBase('https://api.github.com/api/v3/user'), { path: '/%2e%2e/repos', segments: [], query: [] })).code,
     ).toBe('BAD_USER_INPUT');
   });
 });
