@@ -121,8 +121,8 @@ const PLAIN_REST = /^(?:\/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@]|\.(?![./?]|$)|%[0-9A-F
  */
 export function relativeToBase(base: ApiBase, url: string): { path: string; query: Array<[string, string]> } | undefined {
   const prefix = `${base.origin}${base.path}`;
-  if (url.startsWith(`${prefix}/`) && PLAIN_REST.test(url.slice(prefix.length)) && !/%2e/i.test(url)) {
-    const rest = url.slice(prefix.length);
+  const rest = url.startsWith(`${prefix}/`) ? url.slice(prefix.length) : undefined;
+  if (rest !== undefined && PLAIN_REST.test(rest) && !/%2e/i.test(url)) {
     const q = rest.indexOf('?');
     const path = q < 0 ? rest : rest.slice(0, q);
     return { path: base.mount + path, query: q < 0 ? [] : [...new URLSearchParams(rest.slice(q + 1)).entries()] };
