@@ -80,7 +80,7 @@ export function clientAddress(req: AddressRequest, trusted: TrustedProxies, head
 }
 
 /** The keys of the peers that connect: the same few addresses send request after request. */
-const PEER_KEYS = new BoundedMemo((peer: string) => addressKey(peer), 1000);
+const PEER_KEYS = new BoundedMemo(addressKey, 1000);
 
 /** The addresses listed by a forwarding header, left (the original client) to right (the last proxy). */
 export function forwardedHops(value: string, header: ForwardedHeader): string[] {
