@@ -22,7 +22,11 @@ export class EtagCache {
     const etag = response.status === 200 ? header(response, 'etag') : undefined;
     if (etag) {
       this.entries.delete(key);
-      this.entries.set(key, { etag, response });
+      // A 200 under the validator already held (a provider that ignored If-None-Match) carries the
+      // same representation: the copy held is kept, and the fresh answer is not retained beside it.
+      // Each retained answer outlives the young generation and is promoted, which under load cost
+      // the collector more than the copy is worth.
+      this.entries.set(key, cached?.etag === etag ? cached : { etag, response });
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     } else if (cached) {
       this.entries.delete(key);
