@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { Metrics } from '../metrics.js';
 import type { RuntimeProvider } from '../providers/registry.js';
+import { SingleFlight } from '../single-flight.js';
 import { SealedStore } from '../store/store.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { ConnectionRecord } from './records.js';
@@ -34,7 +35,7 @@ export function pairFingerprint(connection: ConnectionRecord): string {
  *   grant that is dead for good is forgotten.
  */
 export class Refresher {
-  private readonly inFlight = new Map<string, Promise<ConnectionRecord>>();
+  private readonly inFlight = new SingleFlight<string, ConnectionRecord>();
 
   constructor(
     private readonly store: SealedStore,
@@ -81,14 +82,9 @@ export class Refresher {
   /** A connection whose access token is newer than `seen`'s. */
   refresh(sessionId: string, provider: RuntimeProvider, seen: ConnectionRecord): Promise<ConnectionRecord> {
     const key = connectionKey(sessionId, provider.id);
-    let pending = this.inFlight.get(key);
-    if (pending) {
-      this.metrics?.refreshes.inc({ provider: provider.id, result: 'coalesced' });
-      return pending;
-    }
-    pending = this.coordinated(sessionId, provider, seen).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, pending);
-    return pending;
+    const { promise, joined } = this.inFlight.run(key, () => this.coordinated(sessionId, provider, seen));
+    if (joined) this.metrics?.refreshes.inc({ provider: provider.id, result: 'coalesced' });
+    return promise;
   }
 
   private async coordinated(sessionId: string, provider: RuntimeProvider, seen: ConnectionRecord): Promise<ConnectionRecord> {

@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { ProviderRegistry, RuntimeProvider } from '../providers/registry.js';
 import type { Profile } from '../providers/types.js';
+import { SingleFlight } from '../single-flight.js';
 import { SealedStore } from '../store/store.js';
 import type { ProviderClient } from '../upstream/provider-client.js';
 import { randomHandle } from './random.js';
@@ -33,7 +34,7 @@ export class Sessions {
   ) {}
 
   /** Profile reads in flight, by connection key. */
-  private readonly reading = new Map<string, Promise<Profile>>();
+  private readonly reading = new SingleFlight<string, Profile>();
 
   async create(): Promise<{ sessionId: string; record: SessionRecord }> {
     const sessionId = randomHandle();
@@ -66,12 +67,7 @@ export class Sessions {
   /** Identical concurrent reads of one connection's profile share one upstream call. */
   profile(sessionId: string, providerId: string): Promise<Profile> {
     const key = connectionKey(sessionId, providerId);
-    let pending = this.reading.get(key);
-    if (!pending) {
-      pending = this.readProfile(sessionId, providerId, key).finally(() => this.reading.delete(key));
-      this.reading.set(key, pending);
-    }
-    return pending;
+    return this.reading.run(key, () => this.readProfile(sessionId, providerId, key)).promise;
   }
 
   /** One store read on the hot path: a connection exists only while its session does. */

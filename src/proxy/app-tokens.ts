@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { Metrics } from '../metrics.js';
 import type { RuntimeProvider } from '../providers/registry.js';
+import { SingleFlight } from '../single-flight.js';
 import { SealedStore } from '../store/store.js';
 import type { Upstream } from '../upstream/upstream.js';
 
@@ -36,7 +37,7 @@ export function renewMarginMs(lifetimeMs: number): number {
  * for the winner's token instead of asking for another.
  */
 export class AppTokens {
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly inFlight = new SingleFlight<string, string>();
 
   constructor(
     private readonly store: SealedStore,
@@ -50,13 +51,7 @@ export class AppTokens {
   async token(provider: RuntimeProvider): Promise<string> {
     const cached = await this.store.get<AppTokenRecord>(tokenKey(provider));
     if (cached && cached.renewAt > Date.now()) return cached.accessToken;
-    const key = provider.id;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.coordinated(provider).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.inFlight.run(provider.id, () => this.coordinated(provider)).promise;
   }
 
   /** The provider refused `used` (401): drop it unless another call already replaced it. */
