@@ -19,7 +19,7 @@ export class SingleFlight<K, V> {
     const holder: { promise?: Promise<V> } = {};
     const promise = start().finally(() => {
       holder.promise = undefined;
-      if (this.running.get(key) === holder) this.running.delete(key);
+      this.running.delete(key);
     });
     holder.promise = promise;
     this.running.set(key, holder);
