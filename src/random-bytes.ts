@@ -12,12 +12,28 @@ let offset = POOL_SIZE;
 
 export function secureRandomBytes(size: number): Buffer {
   if (size > POOL_SIZE) return randomFillSync(Buffer.alloc(size));
+  const start = take(size);
+  const bytes = Buffer.from(pool.subarray(start, start + size));
+  pool.fill(0, start, start + size);
+  return bytes;
+}
+
+/** `size` secure random bytes as base64url text, written straight from the pool (no Buffer of their own). */
+export function secureRandomBase64url(size: number): string {
+  if (size > POOL_SIZE) return randomFillSync(Buffer.alloc(size)).toString('base64url');
+  const start = take(size);
+  const text = pool.toString('base64url', start, start + size);
+  pool.fill(0, start, start + size);
+  return text;
+}
+
+/** The offset of `size` unused bytes of the pool, refilled first when too few are left. */
+function take(size: number): number {
   if (offset + size > POOL_SIZE) {
     randomFillSync(pool);
     offset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(offset, offset + size));
-  pool.fill(0, offset, offset + size);
+  const start = offset;
   offset += size;
-  return bytes;
+  return start;
 }

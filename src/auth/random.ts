@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
-import { secureRandomBytes } from '../random-bytes.js';
+import { secureRandomBase64url } from '../random-bytes.js';
 
 /** 32 random bytes, base64url: 256 bits, for session ids, states, PKCE verifiers and nonces. */
 export function randomHandle(): string {
-  return secureRandomBytes(32).toString('base64url');
+  return secureRandomBase64url(32);
 }
 
 /** Handles this gateway issues: 43 base64url characters. */

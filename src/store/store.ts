@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { ErrorCode } from '../errors/codes.js';
-import { secureRandomBytes } from '../random-bytes.js';
+import { secureRandomBase64url } from '../random-bytes.js';
 import { BoundedMemo } from '../bounded-memo.js';
 import type { Coordination } from './coordination.js';
 import type { Keyring } from './keyring.js';
@@ -95,7 +95,7 @@ export class SealedStore {
 
   /** A lock only one replica holds at a time; returns its owner token, or undefined when taken. */
   async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
-    const owner = secureRandomBytes(16).toString('base64url');
+    const owner = secureRandomBase64url(16);
     return (await this.guard(this.coordination.acquire(key, owner, ttlMs))) ? owner : undefined;
   }
 
