@@ -32,6 +32,35 @@ export interface CompletedAuth {
 
 const stateKey = (state: string) => SealedStore.keyFor('state', state);
 
+/** An authorization URL waiting for a flow's state, PKCE challenge and nonce. */
+type FillIn = (state: string, challenge: string, nonce: string | undefined) => string;
+
+/** Where a flow's own values go in an authorization URL template: form-safe, and random, so no provider value holds one. */
+const STAND_IN = { state: `S${randomHandle()}`, challenge: `C${randomHandle()}`, nonce: `N${randomHandle()}` };
+
+/** `url` with the stand-ins it holds (each at most once) cut out, as a function that puts a flow's values there. */
+function fillIn(url: string): FillIn {
+  const found = (['state', 'challenge', 'nonce'] as const)
+    .map((name) => ({ name, at: url.indexOf(STAND_IN[name]) }))
+    .filter(({ at }) => at >= 0)
+    .sort((a, b) => a.at - b.at);
+  const pieces: string[] = [];
+  const names: Array<keyof typeof STAND_IN> = [];
+  let from = 0;
+  for (const { name, at } of found) {
+    pieces.push(url.slice(from, at));
+    names.push(name);
+    from = at + STAND_IN[name].length;
+  }
+  const tail = url.slice(from);
+  return (state, challenge, nonce) => {
+    const values = { state, challenge, nonce: nonce ?? '' };
+    let out = '';
+    for (let i = 0; i < pieces.length; i++) out += pieces[i]! + values[names[i]!];
+    return out + tail;
+  };
+}
+
 /** Authorization-code flow with PKCE (RFC 6749 §4.1, RFC 7636), knowing no provider by name. */
 export class AuthFlow {
   constructor(
@@ -46,6 +75,8 @@ export class AuthFlow {
     private readonly pending: PendingStates,
     private readonly metrics?: Metrics,
   ) {}
+
+  private readonly urlTemplates = new Map<string, FillIn>();
 
   /** The Set-Cookie value that binds the browser to the flows it starts. */
   bindingCookie(handle: string): string {
@@ -83,20 +114,40 @@ export class AuthFlow {
     const expiresAt = new Date(Date.now() + this.stateTtlSeconds * 1000);
     await this.store.put(stateKey(state), record, this.stateTtlSeconds * 1000);
 
-    const params: Record<string, string | undefined> = {
-      ...provider.definition.authorizationParams,
-      response_type: 'code',
-      client_id: provider.clientId,
-      redirect_uri: record.redirectUri,
-      // No scopes (Zoom's and Notion's are set on the app): no `scope`, which Zoom has refused.
-      scope: record.scopes.length > 0 ? record.scopes.join(provider.definition.scopeSeparator ?? ' ') : undefined,
-      response_mode: provider.definition.responseMode === 'form_post' ? 'form_post' : undefined,
-      state,
-      code_challenge: pkceChallenge(record.codeVerifier),
-      code_challenge_method: 'S256',
-      nonce: record.nonce,
-    };
-    return { provider: provider.id, authorizationUrl: withQuery(endpoints.authorizationUrl, params), state, expiresAt };
+    const url = this.authorizationUrl(provider, endpoints.authorizationUrl, record.scopes);
+    return { provider: provider.id, authorizationUrl: url(state, pkceChallenge(record.codeVerifier), record.nonce), state, expiresAt };
+  }
+
+  /**
+   * The authorization URL of a provider's flows with these scopes, as a function of the three values
+   * each flow has of its own (state, PKCE challenge, nonce). Everything else in the URL is the same for
+   * every flow, so it is serialized once, with stand-ins where the three go, and each flow puts its
+   * values in their places: they are base64url, which form encoding leaves as it is, so the URL is the
+   * one `withQuery` would write.
+   */
+  private authorizationUrl(provider: RuntimeProvider, base: string, scopes: readonly string[]): FillIn {
+    const key = `${provider.id} ${base} ${scopes.join(' ')}`;
+    let url = this.urlTemplates.get(key);
+    if (url === undefined) {
+      const params: Record<string, string | undefined> = {
+        ...provider.definition.authorizationParams,
+        response_type: 'code',
+        client_id: provider.clientId,
+        redirect_uri: provider.settings.redirectUri,
+        // No scopes (Zoom's and Notion's are set on the app): no `scope`, which Zoom has refused.
+        scope: scopes.length > 0 ? scopes.join(provider.definition.scopeSeparator ?? ' ') : undefined,
+        response_mode: provider.definition.responseMode === 'form_post' ? 'form_post' : undefined,
+        state: STAND_IN.state,
+        code_challenge: STAND_IN.challenge,
+        code_challenge_method: 'S256',
+        nonce: provider.definition.protocol === 'OIDC' ? STAND_IN.nonce : undefined,
+      };
+      url = fillIn(withQuery(base, params));
+      // Scopes are the caller's choice: a bounded set of templates, started over when full.
+      if (this.urlTemplates.size >= 256) this.urlTemplates.clear();
+      this.urlTemplates.set(key, url);
+    }
+    return url;
   }
 
   /** Whether the provider answers its authorization requests with a form_post (a POST to the callback). */
