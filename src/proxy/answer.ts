@@ -90,7 +90,10 @@ export function shapeAnswer(
       jsonText = response.text;
     }
   }
-  const nextCursor = nextPage(response, json, ctx);
+  // The next page is worked out when a field asks for it (most reads do not): from the Link header
+  // and the body's own `next` URL, which are all it keeps of the answer, so the parsed body is not
+  // held past this call.
+  const page = pageInfoWhenAsked(header(response, 'link'), nextInBody(json), ctx);
   return {
     provider: ctx.provider,
     credential: ctx.credential,
@@ -102,7 +105,9 @@ export function shapeAnswer(
     json,
     jsonText,
     text,
-    pageInfo: { hasNextPage: nextCursor !== null, nextCursor },
+    get pageInfo() {
+      return page();
+    },
     rateLimit: rateLimit(response),
   };
 }
@@ -118,26 +123,42 @@ function parseOrUndefined(text: string): unknown {
 /**
  * The next page: a `Link: <…>; rel="next"` (RFC 8288; GitHub), else a `next` URL in the body, at the
  * top level or in the one paging object the body holds (Spotify's paging objects). A next URL that
- * leaves the API base ends paging.
+ * leaves the API base ends paging. Worked out on the first call, once.
  */
-function nextPage(response: UpstreamResponse, json: unknown, ctx: { provider: string; base: ApiBase }): string | null {
+function pageInfoWhenAsked(
+  link: string | undefined,
+  inBody: string | undefined,
+  ctx: { provider: string; base: ApiBase },
+): () => ProxyAnswer['pageInfo'] {
+  let info: ProxyAnswer['pageInfo'] | undefined;
+  return () => {
+    if (info === undefined) {
+      const next = nextInLink(link) ?? inBody;
+      const inside = next === undefined ? undefined : relativeToBase(ctx.base, next);
+      const nextCursor = inside ? encodeCursor({ provider: ctx.provider, path: inside.path, query: inside.query }) : null;
+      info = { hasNextPage: nextCursor !== null, nextCursor };
+    }
+    return info;
+  };
+}
+
+function nextInLink(link: string | undefined): string | undefined {
   let next: string | undefined;
-  for (const part of (header(response, 'link') ?? '').split(/,\s*(?=<)/)) {
+  for (const part of (link ?? '').split(/,\s*(?=<)/)) {
     const m = /^<([^>]*)>(.*)$/.exec(part.trim());
     if (m && /;\s*rel\s*=\s*"?(?:[^"]*\s)?next(?:\s[^"]*)?"?\s*(?:;|$)/i.test(m[2]!)) next = m[1];
   }
-  if (next === undefined && json !== null && typeof json === 'object' && !Array.isArray(json)) {
-    const body = json as Record<string, unknown>;
-    if (typeof body.next === 'string') next = body.next;
-    else {
-      const pagers = Object.values(body).filter(
-        (v): v is Record<string, unknown> => v !== null && typeof v === 'object' && typeof (v as { next?: unknown }).next === 'string',
-      );
-      if (pagers.length === 1) next = pagers[0]!.next as string;
-    }
-  }
-  const inside = next === undefined ? undefined : relativeToBase(ctx.base, next);
-  return inside ? encodeCursor({ provider: ctx.provider, path: inside.path, query: inside.query }) : null;
+  return next;
+}
+
+function nextInBody(json: unknown): string | undefined {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const body = json as Record<string, unknown>;
+  if (typeof body.next === 'string') return body.next;
+  const pagers = Object.values(body).filter(
+    (v): v is Record<string, unknown> => v !== null && typeof v === 'object' && typeof (v as { next?: unknown }).next === 'string',
+  );
+  return pagers.length === 1 ? (pagers[0]!.next as string) : undefined;
 }
 
 function rateLimit(response: UpstreamResponse): ProxyAnswer['rateLimit'] {
