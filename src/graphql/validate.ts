@@ -1,5 +1,6 @@
 import {
   getMetadataStorage,
+  MATCHES,
   validateSync,
   ValidationTypes,
   type MetadataStorage,
@@ -59,6 +60,9 @@ function nestedPasses(value: unknown): boolean {
   return value instanceof Object && passes(value);
 }
 
+/** A RegExp whose `test` keeps no state between calls (no g or y flag). */
+const plainPattern = (value: unknown): value is RegExp => value instanceof RegExp && !value.global && !value.sticky;
+
 /**
  * One check per property, in class-validator's order: conditions (`@IsOptional`), then absent values
  * skipped (`skipMissingProperties`), then every custom constraint (each item with `each`), then
@@ -80,6 +84,13 @@ function compile(ctor: new () => unknown): Check | undefined {
         conditions.push(m.constraints[0] as (object: object, value: unknown) => boolean);
       } else if (m.type === ValidationTypes.NESTED_VALIDATION) {
         nested = true;
+      } else if (m.type === ValidationTypes.CUSTOM_VALIDATION && !m.validateIf && m.name === MATCHES && plainPattern(m.constraints[0])) {
+        // `@Matches(regexp)`: class-validator's check is a string that `str.match(regexp)` finds, which
+        // for a pattern without the g or y flag is the pattern's `test`; asked directly, with no
+        // arguments object, no chain of four calls and no match array.
+        const pattern = m.constraints[0] as RegExp;
+        const matches = (value: unknown) => typeof value === 'string' && pattern.test(value);
+        constraints.push((_object, value) => (m.each && isCollection(value) ? items(value).every(matches) : matches(value)));
       } else if (m.type === ValidationTypes.CUSTOM_VALIDATION && !m.validateIf) {
         for (const constraint of storage.getTargetValidatorConstraints(m.constraintCls)) {
           if (constraint.async) return undefined;
