@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     );
     rows.push(
       ...(await measure({
-        name: 'proxy GET /user/repos (~10 kB), memory store, 0 ms upstream',
+        name: 'proxy GET /user/repos (~13 kB), memory store, 0 ms upstream',
         baseline,
         gateway: { server: memory, target: await profileBodies(memory, PROXY) },
         floor: { server: floor0, target: { graphql: [JSON.stringify({ query: PROXY, variables: { p: 'github', s: 'x' } })] } },

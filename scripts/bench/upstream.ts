@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document and ~10 kB
+ * A GitHub-like upstream for the benchmark: a precomputed ~1.6 kB `/user` document and ~13 kB
  * `/user/repos` list, keep-alive, an
  * optional added latency, and just enough of the authorization and token endpoints for whole flows.
  * Usage: node upstream.js <latencyMs> [conditional]; prints its port on stdout. With `conditional`
@@ -54,7 +54,7 @@ const user = {
   plan: { name: 'free', space: 976562499, collaborators: 0, private_repos: 10000 },
 };
 const body = Buffer.from(JSON.stringify(user));
-// GET /api/v3/user/repos: 24 repositories of about 420 bytes each, a ~10 kB body as GitHub sends.
+// GET /api/v3/user/repos: 24 repositories of about 540 bytes each, a ~13 kB body as GitHub sends.
 const repos = Buffer.from(
   JSON.stringify(
     Array.from({ length: 24 }, (_, i) => ({
