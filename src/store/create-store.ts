@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { InProcessCoordination } from './coordination.js';
 import { MemoryStore } from './memory-store.js';
-import { SealedStore, type DecodedRecord, type RecordMap } from './store.js';
+import { frozenJsonCopy } from './json-copy.js';
+import { SealedStore, type LocalRecords } from './store.js';
 import type { Keyring } from './keyring.js';
 
 export interface StoreOptions {
@@ -33,33 +34,27 @@ export async function createStore(options: StoreOptions): Promise<SealedStore> {
   return new SealedStore(inProcess(memory), undefined, new InProcessCoordination(memory), 0, options.onError);
 }
 
-/**
- * The map itself, without keyv in between: it already keeps the expiry, and nothing else shares it.
- * A record is written as JSON text (what every store keeps: no reference to the writer's objects) and
- * decoded on its first read into a deeply frozen copy that replaces the text: a connection read on
- * every profile or proxy call is parsed once, not on each call, and no reader can change it.
- */
-function inProcess(memory: MemoryStore): RecordMap {
-  const read = (key: string): string | DecodedRecord | undefined => {
-    const value = memory.get(key) as string | DecodedRecord | undefined;
-    if (typeof value !== 'string') return value;
-    const decoded: DecodedRecord = Object.freeze({ decoded: deepFreeze(JSON.parse(value)) });
-    memory.replace(key, decoded);
-    return decoded;
-  };
-  return {
-    get: async (key) => read(key),
-    getMany: async (keys) => keys.map(read),
-    set: async (key, value, ttlMs) => memory.set(key, value, ttlMs),
-    delete: async (key) => memory.delete(key),
-    disconnect: async () => memory.disconnect(),
-  };
+/** A record in the in-process map. */
+class Kept {
+  constructor(readonly record: unknown) {}
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
+/**
+ * The map itself, without keyv in between: it already keeps the expiry, and nothing else shares it.
+ * A record is kept as a deeply frozen copy of what JSON would keep (no reference to the writer's
+ * objects, as in every store), made once on the write: a connection read on every profile or proxy
+ * call is neither parsed nor copied on each call, and no reader can change it. Records are told apart
+ * from the coordination's plain markers, which share the map.
+ */
+function inProcess(memory: MemoryStore): LocalRecords {
+  return {
+    local: true,
+    keep: (key, value, ttlMs) => void memory.set(key, new Kept(frozenJsonCopy(value)), ttlMs),
+    read: (key) => {
+      const value = memory.get(key);
+      return value instanceof Kept ? value.record : undefined;
+    },
+    remove: (key) => memory.delete(key),
+    disconnect: () => memory.disconnect(),
+  };
 }

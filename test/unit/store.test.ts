@@ -176,7 +176,7 @@ describe('the in-process store', () => {
 });
 
 describe('records of the in-process store', () => {
-  it('are copies of what was written, frozen on read: no reader can change what another reads', async () => {
+  it('are frozen copies of what was written: no reader can change what another reads', async () => {
     const store = await createStore({ namespace: 'unit-test', keyring: Keyring.ephemeral(), logger: pino({ level: 'silent' }) });
     try {
       const key = SealedStore.keyFor('conn', 'session-frozen', 'github');
