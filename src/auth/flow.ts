@@ -33,7 +33,7 @@ export interface CompletedAuth {
 const stateKey = (state: string) => SealedStore.keyFor('state', state);
 
 /** An authorization URL waiting for a flow's state, PKCE challenge and nonce. */
-type FillIn = (state: string, challenge: string, nonce: string | undefined) => string;
+type FillIn = (state: string, challenge: string, nonce?: string) => string;
 
 /** Where a flow's own values go in an authorization URL template: form-safe, and random, so no provider value holds one. */
 const STAND_IN = { state: `S${randomHandle()}`, challenge: `C${randomHandle()}`, nonce: `N${randomHandle()}` };
@@ -45,18 +45,21 @@ function fillIn(url: string): FillIn {
     .filter(({ at }) => at >= 0)
     .sort((a, b) => a.at - b.at);
   const pieces: string[] = [];
-  const names: Array<keyof typeof STAND_IN> = [];
+  // Which value goes after each piece: 0 the state, 1 the challenge, 2 the nonce.
+  const slots: number[] = [];
   let from = 0;
   for (const { name, at } of found) {
     pieces.push(url.slice(from, at));
-    names.push(name);
+    slots.push(name === 'state' ? 0 : name === 'challenge' ? 1 : 2);
     from = at + STAND_IN[name].length;
   }
   const tail = url.slice(from);
-  return (state, challenge, nonce) => {
-    const values = { state, challenge, nonce: nonce ?? '' };
+  return (state, challenge, nonce = '') => {
     let out = '';
-    for (let i = 0; i < pieces.length; i++) out += pieces[i]! + values[names[i]!];
+    for (let i = 0; i < pieces.length; i++) {
+      const slot = slots[i];
+      out += pieces[i]! + (slot === 0 ? state : slot === 1 ? challenge : nonce);
+    }
     return out + tail;
   };
 }
@@ -77,6 +80,8 @@ export class AuthFlow {
   ) {}
 
   private readonly urlTemplates = new Map<string, FillIn>();
+  /** Each provider's template for its default scopes (the same array each time), found without a key. */
+  private readonly defaultTemplates = new WeakMap<RuntimeProvider, { base: string; url: FillIn }>();
 
   /** The Set-Cookie value that binds the browser to the flows it starts. */
   bindingCookie(handle: string): string {
@@ -97,7 +102,7 @@ export class AuthFlow {
     if (options.scopes) checkScopes(provider, options.scopes);
     this.limiter.hit(client);
     if (options.sessionId !== undefined) await this.sessions.require(options.sessionId);
-    const endpoints = await provider.endpoints();
+    const endpoints = provider.knownEndpoints ?? (await provider.endpoints());
     // Anonymous callers fill a pool of their own: a full pool refuses new flows, it never evicts sessions.
     await this.pending.admit();
 
@@ -126,6 +131,9 @@ export class AuthFlow {
    * one `withQuery` would write.
    */
   private authorizationUrl(provider: RuntimeProvider, base: string, scopes: readonly string[]): FillIn {
+    const byDefault = scopes === provider.defaultScopes;
+    const known = byDefault ? this.defaultTemplates.get(provider) : undefined;
+    if (known?.base === base) return known.url;
     const key = `${provider.id} ${base} ${scopes.join(' ')}`;
     let url = this.urlTemplates.get(key);
     if (url === undefined) {
@@ -147,6 +155,7 @@ export class AuthFlow {
       if (this.urlTemplates.size >= 256) this.urlTemplates.clear();
       this.urlTemplates.set(key, url);
     }
+    if (byDefault) this.defaultTemplates.set(provider, { base, url });
     return url;
   }
 

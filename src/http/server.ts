@@ -189,7 +189,7 @@ export async function startHttpServer({
     let body: unknown;
     if (req.method === 'POST') {
       const text = await readBody(req, config.graphqlMaxBodyBytes);
-      if ((headers.get('content-type') ?? '').includes('application/json')) {
+      if ((req.headers['content-type'] ?? '').includes('application/json')) {
         try {
           body = JSON.parse(text);
         } catch {
@@ -219,8 +219,9 @@ export async function startHttpServer({
     // control plugin, which would compute this per field, is off: no field has a cache hint.)
     res.setHeader('cache-control', 'no-store');
     for (const [name, value] of result.headers) res.setHeader(name, value);
-    res.statusCode = httpStatus(result.status ?? 200, result.headers.get('content-type'), note);
-    if (result.headers.get('content-type')?.startsWith('text/html')) {
+    const contentType = result.headers.get('content-type');
+    res.statusCode = httpStatus(result.status ?? 200, contentType, note);
+    if (contentType?.startsWith('text/html')) {
       // A landing page (development only): never framed (SEC-18).
       res.setHeader('content-security-policy', "frame-ancestors 'none'");
       res.setHeader('x-frame-options', 'DENY');

@@ -59,6 +59,11 @@ export class RuntimeProvider {
     return Boolean(this.definition.revoke || this.settings.revocationUrl || this.definition.revocationUrl || this.resolved?.revocationUrl);
   }
 
+  /** The endpoints once `endpoints()` has found them: what a flow reads without waiting on a promise. */
+  get knownEndpoints(): ResolvedEndpoints | undefined {
+    return this.resolved;
+  }
+
   /** Endpoints after overrides; OIDC providers discover theirs once (a failed discovery is retried next time). */
   endpoints(): Promise<ResolvedEndpoints> {
     // Settings are frozen at boot, so an OAuth2 provider's endpoints are computed once.

@@ -51,11 +51,15 @@ export class InProcessCoordination implements Coordination {
     this.values.delete(key);
   }
   async countWithin(keys: string[], limit: number, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
     let total = 0;
-    for (const key of keys) total += Number(this.values.get(key) ?? 0);
+    let last = 0;
+    for (let i = 0; i < keys.length; i++) {
+      last = Number(this.values.get(keys[i]!, now) ?? 0);
+      total += last;
+    }
     if (total >= limit) return false;
-    const last = keys.at(-1)!;
-    this.values.set(last, String(Number(this.values.get(last) ?? 0) + 1), ttlMs);
+    this.values.set(keys[keys.length - 1]!, String(last + 1), ttlMs);
     return true;
   }
 }
