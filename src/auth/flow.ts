@@ -89,14 +89,15 @@ export class AuthFlow {
   }
 
   /**
-   * Starts a flow bound to the browser whose binding handle is `browser` (see FlowBinding): only a
-   * request carrying that handle can finish it, linking flows (`options.sessionId`) included.
+   * Starts a flow bound to the browser whose binding handle `bind` gives (see FlowBinding): only a
+   * request carrying that handle can finish it, linking flows (`options.sessionId`) included. `bind`
+   * is called once the flow is admitted, so a refused start binds (and sets a cookie on) nothing.
    */
   async start(
     providerId: string,
     options: { scopes?: string[]; sessionId?: string },
     client: string,
-    browser: string,
+    bind: () => string,
   ): Promise<StartedAuth> {
     const provider = this.registry.require(providerId);
     if (options.scopes) checkScopes(provider, options.scopes);
@@ -114,7 +115,7 @@ export class AuthFlow {
       sessionId: options.sessionId,
       redirectUri: provider.settings.redirectUri,
       scopes: options.scopes ?? provider.defaultScopes,
-      browser: FlowBinding.hash(browser),
+      browser: FlowBinding.hash(bind()),
     };
     const expiresAt = new Date(Date.now() + this.stateTtlSeconds * 1000);
     await this.store.put(stateKey(state), record, this.stateTtlSeconds * 1000);

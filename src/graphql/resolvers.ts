@@ -48,7 +48,7 @@ export class GatewayResolver {
   startAuth(@Args() { provider, options }: StartAuthArgs, @Ctx() { services, client, binding }: GraphQLContext): Promise<AuthStart> {
     // An explicit null in an optional input field means "not given".
     const wanted = { scopes: options?.scopes ?? undefined, sessionId: options?.sessionId ?? undefined };
-    return services.flow.start(provider, wanted, client, binding.bind());
+    return services.flow.start(provider, wanted, client, () => binding.bind());
   }
 
   @Mutation(() => AuthSession, {

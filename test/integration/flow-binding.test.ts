@@ -62,6 +62,26 @@ describe('flow binding: only the browser that started a flow can finish it', () 
       expect(await response.text()).not.toContain(first!);
     });
 
+    it('a startAuth that is refused starts no flow and sets no binding cookie', async () => {
+      const refused = [
+        'mutation { startAuth(provider: "myspace") { state } }',
+        'mutation { startAuth(provider: "spotify", options: { sessionId: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }) { state } }',
+      ];
+      for (const query of refused) {
+        const browser = gw.browser();
+        const response = await browser.fetch(`${gw.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+        });
+        const body = (await response.json()) as { data: unknown; errors?: Array<{ extensions: { code: string } }> };
+        expect(body.data).toBeNull();
+        expect(['UNKNOWN_PROVIDER', 'SESSION_NOT_FOUND']).toContain(body.errors?.[0]?.extensions.code);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(browser.jar.get(COOKIE)).toBeUndefined();
+      }
+    });
+
     it("a victim who opens the attacker's callback URL gets nothing, nothing is exchanged, and the attacker's own flow still completes", async () => {
       const attacker = gw.browser();
       const victim = gw.browser();

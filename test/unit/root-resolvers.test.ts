@@ -49,7 +49,10 @@ describe('root fields called directly', () => {
     };
     const field = schema.getMutationType()!.getFields().startAuth!;
     await field.resolve!(undefined, { provider: 'github', options: { scopes: ['repo'] } }, context, undefined as never);
-    expect(seen[0]).toEqual(['github', { scopes: ['repo'], sessionId: undefined }, '127.0.0.1', 'b']);
+    const [provider, options, client, bind] = seen[0] as [string, unknown, string, () => string];
+    expect([provider, options, client]).toEqual(['github', { scopes: ['repo'], sessionId: undefined }, '127.0.0.1']);
+    // The browser is bound only when the flow asks, once it is admitted.
+    expect(bind()).toBe('b');
     expect(() => field.resolve!(undefined, { provider: 'github', options: { scopes: ['a b'] } }, context, undefined as never)).toThrow(
       ArgumentValidationError,
     );
