@@ -80,8 +80,6 @@ export class AuthFlow {
   ) {}
 
   private readonly urlTemplates = new Map<string, FillIn>();
-  /** Each provider's template for its default scopes (the same array each time), found without a key. */
-  private readonly defaultTemplates = new WeakMap<RuntimeProvider, { base: string; url: FillIn }>();
 
   /** The Set-Cookie value that binds the browser to the flows it starts. */
   bindingCookie(handle: string): string {
@@ -132,9 +130,6 @@ export class AuthFlow {
    * one `withQuery` would write.
    */
   private authorizationUrl(provider: RuntimeProvider, base: string, scopes: readonly string[]): FillIn {
-    const byDefault = scopes === provider.defaultScopes;
-    const known = byDefault ? this.defaultTemplates.get(provider) : undefined;
-    if (known?.base === base) return known.url;
     const key = `${provider.id} ${base} ${scopes.join(' ')}`;
     let url = this.urlTemplates.get(key);
     if (url === undefined) {
@@ -156,7 +151,6 @@ export class AuthFlow {
       if (this.urlTemplates.size >= 256) this.urlTemplates.clear();
       this.urlTemplates.set(key, url);
     }
-    if (byDefault) this.defaultTemplates.set(provider, { base, url });
     return url;
   }
 
